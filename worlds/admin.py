@@ -1,0 +1,110 @@
+"""Admin for worlds, tokens and the (read-only) audit log.
+
+Every change made here goes through the same services as the API, so it writes the same audit
+rows and events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from guardian.admin import GuardedModelAdminMixin
+
+from worlds.models import ApiToken, World, WorldAuditLog, WorldEvent
+from worlds.services import tokens as token_services
+from worlds.services import worlds as world_services
+from worlds.services.worlds import EDITABLE_FIELDS
+
+
+@admin.register(World)
+class WorldAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "name",
+        "state",
+        "default_policy_version",
+        "allow_live",
+        "circuit_breaker",
+        "approvals_required",
+        "updated_at",
+    )
+    list_filter = ("state", "allow_live", "circuit_breaker")
+    search_fields = ("id", "name", "description")
+    readonly_fields = ("owner", "default_policy_version", "revision", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: World | None = None) -> Any:
+        return (*self.readonly_fields, "id") if obj else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: World, form: Any, change: bool) -> None:
+        if change:
+            changes = {
+                name: form.cleaned_data[name]
+                for name in EDITABLE_FIELDS
+                if name in form.cleaned_data
+            }
+            world_services.update_world(actor=request.user, world_id=obj.id, changes=changes)
+        else:
+            fields = {
+                name: form.cleaned_data[name]
+                for name in EDITABLE_FIELDS
+                if name in form.cleaned_data
+            }
+            world_services.create_world(actor=request.user, world_id=obj.id, **fields)
+
+    def delete_model(self, request: HttpRequest, obj: World) -> None:
+        world_services.delete_world(actor=request.user, world_id=obj.id)
+        messages.info(request, f"World {obj.id} moved to DELETED; its history is kept.")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[World]) -> None:
+        for world in queryset:
+            self.delete_model(request, world)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "user__username", "name")
+    readonly_fields = ("user", "name", "prefix", "created_at", "expires_at", "revoked_at")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tokens are issued with `manage.py issue_token`, which shows the secret
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead, so the audit trail stays whole
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            token_services.revoke_token(token=token, actor=request.user.get_username())
+        messages.success(request, f"Revoked {queryset.count()} token(s).")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WorldAuditLog)
+class WorldAuditLogAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "world_id", "event", "actor", "correlation_id")
+    list_filter = ("event",)
+    search_fields = ("world_id", "actor", "correlation_id")
+    date_hierarchy = "created_at"
+
+
+@admin.register(WorldEvent)
+class WorldEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "world_id", "seq", "type", "created_at", "relayed_at")
+    list_filter = ("type",)
+    search_fields = ("world_id", "idempotency_key", "correlation_id")

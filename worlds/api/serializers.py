@@ -1,0 +1,102 @@
+"""Wire shapes of worlds, members and audit rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from worlds.models import WORLD_ID_REGEX, World, WorldAuditLog, WorldState
+from worlds.roles import ROLE_LABELS
+from worldservice.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
+from worldservice.clock import rfc3339
+
+LABEL_REGEX = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$"
+READ_ONLY_FIELDS = ("owner", "default_policy_version", "created_at", "updated_at")
+IMMUTABLE_FIELDS = ("id", "created_at")
+
+
+def world_json(world: World) -> dict[str, Any]:
+    return {
+        "id": world.id,
+        "name": world.name,
+        "description": world.description,
+        "owner": world.owner.get_username() if world.owner else None,
+        "labels": list(world.labels),
+        "state": world.state,
+        "default_policy_version": world.default_policy_version,
+        "allow_live": world.allow_live,
+        "circuit_breaker": world.circuit_breaker,
+        "approvals_required": world.approvals_required,
+        "created_at": rfc3339(world.created_at, seconds=True),
+        "updated_at": rfc3339(world.updated_at, seconds=True),
+    }
+
+
+def audit_json(row: WorldAuditLog) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "world_id": row.world_id or None,
+        "actor": row.actor,
+        "event": row.event,
+        "request": row.request,
+        "result": row.result,
+        "created_at": rfc3339(row.created_at),
+        "correlation_id": row.correlation_id,
+        "prev_hash": row.prev_hash or None,
+        "hash": row.hash,
+    }
+
+
+class WorldFieldsSerializer(StrictSerializer):
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(
+        max_length=10_000, allow_blank=True, required=False, trim_whitespace=False
+    )
+    labels = serializers.ListField(
+        child=serializers.RegexField(LABEL_REGEX, max_length=64), max_length=32, required=False
+    )
+    state = serializers.ChoiceField(choices=WorldState.values, required=False)
+    allow_live = StrictBooleanField(required=False)
+    circuit_breaker = StrictBooleanField(required=False)
+    approvals_required = StrictIntegerField(min_value=0, max_value=5, required=False)
+
+    def validate_labels(self, labels: list[str]) -> list[str]:
+        return sorted(set(labels))
+
+
+class WorldCreateSerializer(WorldFieldsSerializer):
+    id = serializers.RegexField(WORLD_ID_REGEX, max_length=64)
+
+
+class WorldUpdateSerializer(WorldFieldsSerializer):
+    """PUT/PATCH body. Read-only fields may be echoed back unchanged, never changed."""
+
+    id = StrictCharField(required=False)
+    owner = serializers.JSONField(required=False)
+    default_policy_version = serializers.JSONField(required=False)
+    created_at = serializers.JSONField(required=False)
+    updated_at = serializers.JSONField(required=False)
+
+    def __init__(self, *args: Any, world: World, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = world_json(world)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+        for name in ("id", *READ_ONLY_FIELDS):
+            if name in attrs and attrs.pop(name) != self.current[name]:
+                verb = "immutable" if name in IMMUTABLE_FIELDS else "read-only"
+                errors[name] = [f"This field is {verb}."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class MemberRoleSerializer(StrictSerializer):
+    role = serializers.ChoiceField(choices=ROLE_LABELS)

@@ -1,0 +1,230 @@
+"""HTTP views for worlds, members and the audit log: parse, call one service, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from worlds import selectors
+from worlds.api.serializers import (
+    MemberRoleSerializer,
+    WorldCreateSerializer,
+    WorldUpdateSerializer,
+    audit_json,
+    world_json,
+)
+from worlds.audit import verify_chain
+from worlds.models import WorldAuditLog, WorldState
+from worlds.permissions import WorldScopedMixin
+from worlds.roles import CREATE_WORLD_PERMISSION, Role, is_auditor, visible_worlds
+from worlds.services import members as member_services
+from worlds.services import worlds as world_services
+from worldservice.api.errors import Forbidden, InvalidInput
+from worldservice.api.etags import if_match, not_modified, not_modified_response, with_etag
+from worldservice.api.pagination import paginate
+from worldservice.clock import parse_rfc3339
+
+EXPORT_FORMATS = ("csv", "jsonl")
+AUDIT_COLUMNS = (
+    "id",
+    "world_id",
+    "actor",
+    "event",
+    "request",
+    "result",
+    "created_at",
+    "correlation_id",
+    "prev_hash",
+    "hash",
+)
+
+
+class WorldListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        state = request.query_params.get("state") or None
+        if state is not None and state not in WorldState.values:
+            raise InvalidInput("Unknown state.", errors={"state": [f"One of {WorldState.values}."]})
+        worlds = selectors.filter_worlds(
+            visible_worlds(request.user), state=state, label=request.query_params.get("label")
+        )
+        return paginate(request, worlds).response(world_json)
+
+    @extend_schema(request=WorldCreateSerializer)
+    def post(self, request: Request) -> Response:
+        if not request.user.has_perm(CREATE_WORLD_PERMISSION):
+            raise Forbidden("Creating a world needs the worlds.add_world permission.")
+        serializer = WorldCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        world = world_services.create_world(actor=request.user, world_id=fields.pop("id"), **fields)
+        response = Response(
+            world_json(world),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/worlds/{world.id}"},
+        )
+        return with_etag(response, world.etag)
+
+
+class WorldDetailView(WorldScopedMixin, APIView):
+    def get(self, request: Request, world_id: str) -> Response:
+        world = selectors.get_world(world_id)
+        if not_modified(request, world.etag):
+            return not_modified_response(world.etag)
+        return with_etag(Response(world_json(world)), world.etag)
+
+    @extend_schema(request=WorldUpdateSerializer)
+    def put(self, request: Request, world_id: str) -> Response:
+        return self._update(request, partial=False)
+
+    @extend_schema(request=WorldUpdateSerializer)
+    def patch(self, request: Request, world_id: str) -> Response:
+        return self._update(request, partial=True)
+
+    def _update(self, request: Request, *, partial: bool) -> Response:
+        current = selectors.get_world(self.world_id)
+        serializer = WorldUpdateSerializer(data=request.data, partial=partial, world=current)
+        serializer.is_valid(raise_exception=True)
+        world = world_services.update_world(
+            actor=request.user,
+            world_id=self.world_id,
+            changes=serializer.validated_data,
+            expected_etags=if_match(request),
+        )
+        return with_etag(Response(world_json(world)), world.etag)
+
+    def delete(self, request: Request, world_id: str) -> Response:
+        world_services.delete_world(
+            actor=request.user, world_id=world_id, expected_etags=if_match(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WorldDescribeView(WorldScopedMixin, APIView):
+    def get(self, request: Request, world_id: str) -> Response:
+        from policies.selectors import describe_default_policy
+
+        world = selectors.get_world(world_id)
+        return Response({**world_json(world), **describe_default_policy(world)})
+
+
+class MemberListView(WorldScopedMixin, APIView):
+    def get(self, request: Request, world_id: str) -> Response:
+        selectors.get_world(world_id)
+        return Response(selectors.list_members(world_id))
+
+
+class MemberDetailView(WorldScopedMixin, APIView):
+    @extend_schema(request=MemberRoleSerializer)
+    def put(self, request: Request, world_id: str, username: str) -> Response:
+        serializer = MemberRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        role = member_services.set_member_role(
+            actor=request.user,
+            world_id=world_id,
+            username=username,
+            role=Role.from_label(serializer.validated_data["role"]),
+        )
+        return Response({"user": username, "role": role.label})
+
+    def delete(self, request: Request, world_id: str, username: str) -> Response:
+        member_services.remove_member(actor=request.user, world_id=world_id, username=username)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _audit_filters(request: Request, world_id: str | None) -> selectors.AuditFilters:
+    params = request.query_params
+    times = {}
+    for name in ("since", "until"):
+        raw = params.get(name)
+        if raw:
+            moment = parse_rfc3339(raw)
+            if moment is None:
+                raise InvalidInput(
+                    f"{name} is not an RFC 3339 time.",
+                    errors={name: ["Expected e.g. 2025-08-28T09:00:00Z."]},
+                )
+            times[name] = moment
+    return selectors.AuditFilters(
+        world_id=world_id,
+        event=params.get("event") or None,
+        actor=params.get("actor") or None,
+        since=times.get("since"),
+        until=times.get("until"),
+    )
+
+
+def _export_lines(rows: Any, fmt: str) -> Iterator[str]:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(AUDIT_COLUMNS)
+        for row in rows.iterator(chunk_size=500):
+            body = audit_json(row)
+            writer.writerow(
+                [
+                    json.dumps(body[column]) if isinstance(body[column], dict) else body[column]
+                    for column in AUDIT_COLUMNS
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+        return
+    for row in rows.iterator(chunk_size=500):
+        yield json.dumps(audit_json(row), ensure_ascii=False) + "\n"
+
+
+def audit_response(request: Request, world_id: str | None) -> Any:
+    rows = selectors.audit_rows(_audit_filters(request, world_id))
+    fmt = request.query_params.get("format")
+    if fmt is None or fmt == "json":
+        return paginate(request, rows).response(audit_json)
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput("Unknown export format.", errors={"format": ["One of csv, jsonl."]})
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    response = StreamingHttpResponse(_export_lines(rows, fmt), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="audit.{fmt}"'
+    return response
+
+
+class WorldAuditView(WorldScopedMixin, APIView):
+    def get(self, request: Request, world_id: str) -> Any:
+        return audit_response(request, world_id)
+
+
+class AuditorMixin:
+    permission_classes = [IsAuthenticated]
+
+    def check_auditor(self, request: Request) -> None:
+        if not is_auditor(request.user):
+            raise Forbidden("The audit log needs the worlds.view_worldauditlog permission.")
+
+
+class AuditView(AuditorMixin, APIView):
+    def get(self, request: Request) -> Any:
+        self.check_auditor(request)
+        return audit_response(request, request.query_params.get("world_id"))
+
+
+class AuditVerifyView(AuditorMixin, APIView):
+    def get(self, request: Request) -> Response:
+        self.check_auditor(request)
+        rows = WorldAuditLog.objects.order_by("id")
+        world_id = request.query_params.get("world_id")
+        if world_id is not None:
+            rows = rows.filter(world_id=world_id)
+        return Response(verify_chain(rows.iterator(chunk_size=1000)).as_dict())

@@ -1,0 +1,147 @@
+"""The one way an audit row is written, and the check of its hash chain.
+
+Services call `record_audit` inside their own transaction, so a change and its audit row commit or
+roll back together. Rows of one world form a hash chain: each row's hash covers its content and the
+hash of the world's previous row, so an edit made behind the database trigger's back is found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from worlds.models import WorldAuditLog
+from worldservice.canonical import canonical_json, json_safe, sha256_hex
+from worldservice.clock import rfc3339
+from worldservice.context import current_correlation_id
+from worldservice.locks import lock_for_transaction
+
+AUDIT_EVENTS = frozenset(
+    {
+        "world_created",
+        "world_updated",
+        "world_deleted",
+        "member_changed",
+        "policy_added",
+        "policy_approved",
+        "policy_rejected",
+        "policy_default_set",
+        "bindings_added",
+        "decisions_set",
+        "history_upserted",
+        "activation_updated",
+        "activation_override_expired",
+        "evaluation_recorded",
+        "apply_stage",
+        "allocation_upserted",
+        "rebalancing_planned",
+        "token_issued",
+        "token_revoked",
+    }
+)
+
+
+def row_hash(
+    *,
+    world_id: str,
+    actor: str,
+    event: str,
+    request: Any,
+    result: Any,
+    created_at: str,
+    correlation_id: str,
+    prev_hash: str,
+) -> str:
+    payload = {
+        "world_id": world_id,
+        "actor": actor,
+        "event": event,
+        "request": request,
+        "result": result,
+        "created_at": created_at,
+        "correlation_id": correlation_id,
+        "prev_hash": prev_hash,
+    }
+    return "sha256:" + sha256_hex(canonical_json(payload))
+
+
+def _hash_of_row(row: WorldAuditLog) -> str:
+    return row_hash(
+        world_id=row.world_id,
+        actor=row.actor,
+        event=row.event,
+        request=row.request,
+        result=row.result,
+        created_at=rfc3339(row.created_at),
+        correlation_id=row.correlation_id,
+        prev_hash=row.prev_hash,
+    )
+
+
+def record_audit(
+    *,
+    event: str,
+    actor: str,
+    world_id: str = "",
+    request: Mapping[str, Any] | None = None,
+    result: Mapping[str, Any] | None = None,
+) -> WorldAuditLog:
+    """Append one audit row for `world_id` (blank for service-wide events such as tokens)."""
+    if event not in AUDIT_EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_audit must run inside the transaction of the change")
+    lock_for_transaction(f"audit:{world_id}")
+    previous = (
+        WorldAuditLog.objects.filter(world_id=world_id)
+        .order_by("-id")
+        .values_list("hash", flat=True)
+    ).first()
+    # Microseconds survive both PostgreSQL and SQLite, so the hash can be recomputed later.
+    created_at = timezone.now()
+    row = WorldAuditLog(
+        world_id=world_id,
+        actor=actor,
+        event=event,
+        request=json_safe(dict(request or {})),
+        result=json_safe(dict(result or {})),
+        created_at=created_at,
+        correlation_id=current_correlation_id(),
+        prev_hash=previous or "",
+    )
+    row.hash = _hash_of_row(row)
+    row.save(force_insert=True)
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": self.ok, "checked": self.checked}
+        if not self.ok:
+            body["broken"] = {"id": self.broken_id, "reason": self.reason}
+        return body
+
+
+def verify_chain(rows: Iterable[WorldAuditLog]) -> ChainReport:
+    """Walk rows in id order and recompute every hash and link; stop at the first break."""
+    last_hash_by_world: dict[str, str] = {}
+    checked = 0
+    for row in rows:
+        expected_prev = last_hash_by_world.get(row.world_id, "")
+        if row.prev_hash != expected_prev:
+            return ChainReport(False, checked, row.id, "prev_hash does not match the previous row")
+        if _hash_of_row(row) != row.hash:
+            return ChainReport(False, checked, row.id, "content does not match its hash")
+        last_hash_by_world[row.world_id] = row.hash
+        checked += 1
+    return ChainReport(True, checked)

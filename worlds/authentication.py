@@ -1,0 +1,36 @@
+"""`Authorization: Bearer <token>` (or `Token <token>`) for DRF."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from worlds.services.tokens import user_for_token
+
+KEYWORDS = (b"bearer", b"token")
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, str] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in KEYWORDS:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "The Authorization header must be 'Bearer <token>'."
+            )
+        try:
+            secret = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("The token is not valid.") from exc
+        user = user_for_token(secret)
+        if user is None:
+            raise exceptions.AuthenticationFailed(
+                "The token is not valid, has expired or was revoked."
+            )
+        return user, secret
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="worldservice"'

@@ -1,0 +1,65 @@
+"""Recording events in the transactional outbox, and their CloudEvents form.
+
+An event is written in the same transaction as the change it reports; the relay (see
+`activation.relay`) later copies it to the Redis Stream. Nothing is published directly, so a
+rolled-back change never leaks an event and a Redis outage never loses one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from worlds.models import WorldEvent
+from worldservice.canonical import json_safe
+from worldservice.clock import rfc3339
+from worldservice.context import current_correlation_id
+from worldservice.locks import lock_for_transaction
+
+EVENT_TYPES = frozenset(
+    {"activation_updated", "policy_updated", "world_updated", "rebalancing_planned"}
+)
+EVENT_SOURCE = "worldservice"
+
+
+def record_event(*, world_id: str, type: str, data: Mapping[str, Any]) -> WorldEvent:
+    """Store one event for `world_id` with the next per-world `seq`."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_event must run inside the transaction of the change")
+    lock_for_transaction(f"events:{world_id}")
+    last = WorldEvent.objects.filter(world_id=world_id).aggregate(last=Max("seq"))["last"] or 0
+    seq = last + 1
+    idempotency_key = f"{world_id}:{seq}"
+    payload = json_safe(
+        {**data, "world_id": world_id, "seq": seq, "idempotency_key": idempotency_key}
+    )
+    return WorldEvent.objects.create(
+        world_id=world_id,
+        seq=seq,
+        type=type,
+        data=payload,
+        correlation_id=current_correlation_id(),
+        idempotency_key=idempotency_key,
+        created_at=timezone.now(),
+    )
+
+
+def as_cloudevent(event: WorldEvent) -> dict[str, Any]:
+    """The CloudEvents 1.0 JSON object carried in the stream entry's `event` field."""
+    return {
+        "specversion": "1.0",
+        "id": event.idempotency_key,
+        "source": EVENT_SOURCE,
+        "type": event.type,
+        "subject": event.world_id,
+        "time": rfc3339(event.created_at),
+        "datacontenttype": "application/json",
+        "correlation_id": event.correlation_id,
+        "data": event.data,
+    }

@@ -1,0 +1,163 @@
+"""Worlds, their roles, the audit log, API tokens and the event outbox."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+WORLD_ID_REGEX = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+world_id_validator = RegexValidator(
+    WORLD_ID_REGEX,
+    "A world id is 1-64 characters: lower-case letters, digits, '_', '.', '-', "
+    "starting with a letter or digit.",
+    code="invalid_world_id",
+)
+
+
+class WorldState(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    DELETED = "DELETED"
+
+
+class World(models.Model):
+    """An environment in which strategies trade; the unit of ownership and of every role."""
+
+    id = models.CharField(primary_key=True, max_length=64, validators=[world_id_validator])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_worlds",
+        help_text="The user who created the world. Further owners are world members.",
+    )
+    labels = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=16, choices=WorldState, default=WorldState.ACTIVE)
+    default_policy_version = models.PositiveIntegerField(null=True, blank=True)
+    allow_live = models.BooleanField(default=False)
+    circuit_breaker = models.BooleanField(default=False)
+    approvals_required = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(5)]
+    )
+    revision = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every change; the world's ETag is derived from it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        permissions = [
+            ("operate_world", "Can operate the world: evaluate, apply, override activation"),
+            ("own_world", "Owns the world: edit it, upload policies, manage members"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(approvals_required__lte=5), name="world_approvals_at_most_5"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=WorldState.values), name="world_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def etag(self) -> str:
+        return f"world:{self.id}:{self.revision}"
+
+
+class WorldUserObjectPermission(UserObjectPermissionBase):
+    """Direct-FK grants, so removing a world removes its grants (no orphaned generic rows)."""
+
+    content_object = models.ForeignKey(World, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class WorldGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(World, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+
+
+class WorldAuditLog(models.Model):
+    """One append-only row per change or evaluation; the database refuses UPDATE and DELETE.
+
+    `world_id` is a plain string, not a foreign key: the log outlives anything it describes and
+    keeps the names as they were (the same holds for `actor`).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    world_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    actor = models.CharField(max_length=150)
+    event = models.CharField(max_length=64, db_index=True)
+    request = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    correlation_id = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    prev_hash = models.CharField(max_length=71, blank=True, default="")
+    hash = models.CharField(max_length=71)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["world_id", "id"], name="audit_world_id_idx")]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.world_id or '-'} {self.event} by {self.actor}"
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only its sha256 is stored; the secret is shown once, when issued."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True, default="")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=12, editable=False, help_text="The first characters, to recognise a token."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class WorldEvent(models.Model):
+    """The transactional outbox: an event is stored with the change it reports, then relayed."""
+
+    id = models.BigAutoField(primary_key=True)
+    world_id = models.CharField(max_length=64, db_index=True)
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=64)
+    data = models.JSONField()
+    correlation_id = models.CharField(max_length=128, blank=True, default="")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField()
+    relayed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["world_id", "seq"], name="event_world_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.world_id}#{self.seq} {self.type}"

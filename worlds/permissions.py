@@ -1,0 +1,52 @@
+"""The one DRF permission class for world-scoped routes.
+
+Each view names the role a method needs. The caller's role is looked up before any handler runs:
+no role is 404 (a world's existence is not leaked), too low a role is 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from worlds.roles import Role, world_role
+from worldservice.api.errors import Forbidden, NotFound
+
+
+class WorldRolePermission(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        world_id: str = view.kwargs["world_id"]
+        role = world_role(request.user, world_id)
+        request.world_role = role  # type: ignore[attr-defined]
+        needed: Role | None = view.required_role(request)
+        if needed is None:  # the view checks access itself (e.g. approvers without a role)
+            return True
+        if role is None:
+            raise NotFound(f"World {world_id!r} does not exist.")
+        if role < needed:
+            raise Forbidden(
+                f"This needs the {needed.label} role on world {world_id!r}; you are {role.label}."
+            )
+        return True
+
+
+class WorldScopedMixin:
+    """Views under `/worlds/{world_id}/...`: readers may GET, `write_role` may change."""
+
+    permission_classes = [WorldRolePermission]
+    write_role: Role = Role.OWNER
+    read_role: Role = Role.READER
+    kwargs: dict[str, Any]
+
+    def required_role(self, request: Request) -> Role | None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.read_role
+        return self.write_role
+
+    @property
+    def world_id(self) -> str:
+        return str(self.kwargs["world_id"])

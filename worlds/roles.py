@@ -1,0 +1,143 @@
+"""World roles, answered by one policy object.
+
+Roles are stored as django-guardian object permissions on the world (direct-FK tables), so the
+admin and guardian's own tools see them. A role is a fixed set of permissions, nested
+reader ⊂ operator ⊂ owner; the role of a user is the highest set they hold, directly or through a
+group. Lookups are cached because the Gateway reads decide and activation thousands of times a
+second; every membership change invalidates the user's entry and entries expire anyway.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+
+from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPermission
+
+ROLE_CACHE_SECONDS = 60
+APPROVE_PERMISSION = "policies.approve_worldpolicy"
+AUDITOR_PERMISSION = "worlds.view_worldauditlog"
+CREATE_WORLD_PERMISSION = "worlds.add_world"
+
+
+class Role(enum.IntEnum):
+    READER = 1
+    OPERATOR = 2
+    OWNER = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> Role:
+        return cls[label.upper()]
+
+
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.READER: ("view_world",),
+    Role.OPERATOR: ("view_world", "operate_world"),
+    Role.OWNER: ("view_world", "operate_world", "own_world", "change_world", "delete_world"),
+}
+ROLE_MARKERS: tuple[tuple[str, Role], ...] = (
+    ("own_world", Role.OWNER),
+    ("operate_world", Role.OPERATOR),
+    ("view_world", Role.READER),
+)
+ROLE_LABELS = tuple(role.label for role in Role)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def role_from_codenames(codenames: set[str]) -> Role | None:
+    for marker, role in ROLE_MARKERS:
+        if marker in codenames:
+            return role
+    return None
+
+
+def _cache_key(world_id: str, user_id: int) -> str:
+    return f"role:{world_id}:{user_id}"
+
+
+def _stored_role(user_id: int, world_id: str) -> Role | None:
+    codenames = set(
+        WorldUserObjectPermission.objects.filter(
+            user_id=user_id,
+            content_object_id=world_id,
+            permission__content_type__app_label="worlds",
+        ).values_list("permission__codename", flat=True)
+    )
+    codenames |= set(
+        WorldGroupObjectPermission.objects.filter(
+            group__user__id=user_id,
+            content_object_id=world_id,
+            permission__content_type__app_label="worlds",
+        ).values_list("permission__codename", flat=True)
+    )
+    return role_from_codenames(codenames)
+
+
+def world_role(user: User, world_id: str) -> Role | None:
+    """The caller's role on the world, or None when the world is unknown or not theirs."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    key = _cache_key(world_id, user.pk)
+    cached = cache.get(key)
+    if cached is None:
+        if getattr(user, "is_superuser", False):
+            found = Role.OWNER if World.objects.filter(pk=world_id).exists() else None
+        else:
+            found = _stored_role(user.pk, world_id)
+        cached = int(found) if found is not None else 0
+        cache.set(key, cached, ROLE_CACHE_SECONDS)
+    return Role(cached) if cached else None
+
+
+def forget_role(world_id: str, user_id: int) -> None:
+    cache.delete(_cache_key(world_id, user_id))
+
+
+def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
+    """The one queryset filter: the worlds on which the caller holds any role."""
+    queryset = World.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if getattr(user, "is_superuser", False):
+        return queryset
+    direct = WorldUserObjectPermission.objects.filter(
+        user_id=user.pk, permission__codename="view_world"
+    ).values("content_object_id")
+    through_group = WorldGroupObjectPermission.objects.filter(
+        group__user__id=user.pk, permission__codename="view_world"
+    ).values("content_object_id")
+    return queryset.filter(Q(pk__in=direct) | Q(pk__in=through_group))
+
+
+def can_approve(user: User, world_id: str) -> bool:
+    """Approvers hold `policies.approve_worldpolicy` globally or on this world."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.has_perm(APPROVE_PERMISSION):
+        return True
+    app_label, codename = APPROVE_PERMISSION.split(".")
+    grant = Q(permission__content_type__app_label=app_label, permission__codename=codename)
+    return (
+        WorldUserObjectPermission.objects.filter(
+            grant, user_id=user.pk, content_object_id=world_id
+        ).exists()
+        or WorldGroupObjectPermission.objects.filter(
+            grant, group__user__id=user.pk, content_object_id=world_id
+        ).exists()
+    )
+
+
+def is_global_approver(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_perm(APPROVE_PERMISSION))
+
+
+def is_auditor(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_perm(AUDITOR_PERMISSION))

@@ -1,0 +1,78 @@
+"""Reads of worlds, members and the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from worlds.models import World, WorldAuditLog, WorldState, WorldUserObjectPermission
+from worlds.roles import role_from_codenames
+from worldservice.api.errors import NotFound
+
+
+def get_world(world_id: str) -> World:
+    try:
+        return World.objects.select_related("owner").get(pk=world_id)
+    except World.DoesNotExist as exc:
+        raise NotFound(f"World {world_id!r} does not exist.") from exc
+
+
+def filter_worlds(
+    queryset: QuerySet[World], *, state: str | None = None, label: str | None = None
+) -> QuerySet[World]:
+    """DELETED worlds appear only when asked for by state."""
+    queryset = queryset.filter(state=state) if state else queryset.exclude(state=WorldState.DELETED)
+    if label:
+        if connection.vendor == "postgresql":
+            queryset = queryset.filter(labels__contains=[label])
+        else:
+            table = World._meta.db_table
+            queryset = queryset.extra(  # noqa: S610 - fixed SQL, the label is a bound parameter
+                where=[f"EXISTS (SELECT 1 FROM json_each({table}.labels) WHERE value = %s)"],  # noqa: S608
+                params=[label],
+            )
+    return queryset.select_related("owner")
+
+
+def list_members(world_id: str) -> list[dict[str, str]]:
+    """`[{"user", "role"}]` for every user holding a direct role, ordered by username."""
+    grants = WorldUserObjectPermission.objects.filter(
+        content_object_id=world_id, permission__content_type__app_label="worlds"
+    ).values_list("user__username", "permission__codename")
+    codenames_by_user: dict[str, set[str]] = {}
+    for username, codename in grants:
+        codenames_by_user.setdefault(username, set()).add(codename)
+    members = []
+    for username in sorted(codenames_by_user):
+        role = role_from_codenames(codenames_by_user[username])
+        if role is not None:
+            members.append({"user": username, "role": role.label})
+    return members
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    world_id: str | None = None
+    event: str | None = None
+    actor: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def audit_rows(filters: AuditFilters) -> QuerySet[WorldAuditLog]:
+    """Audit rows matching `filters`, oldest first."""
+    rows = WorldAuditLog.objects.all()
+    if filters.world_id is not None:
+        rows = rows.filter(world_id=filters.world_id)
+    if filters.event:
+        rows = rows.filter(event=filters.event)
+    if filters.actor:
+        rows = rows.filter(actor=filters.actor)
+    if filters.since:
+        rows = rows.filter(created_at__gte=filters.since)
+    if filters.until:
+        rows = rows.filter(created_at__lt=filters.until)
+    return rows.order_by("id")

@@ -1,0 +1,106 @@
+"""The error shape `{detail, code, errors?}` for every 4xx/5xx answer, and the service errors.
+
+Services raise `ServiceError` subclasses; they know nothing of HTTP beyond the status each error
+maps to, so the admin and the CLI can show the same sentence the API sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from rest_framework import status
+
+
+class ServiceError(Exception):
+    """A refusal a caller can act on."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        errors: Mapping[str, Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.errors = {key: list(messages) for key, messages in (errors or {}).items()}
+        self.headers = dict(headers or {})
+
+
+class InvalidInput(ServiceError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+
+class Forbidden(ServiceError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+
+
+class NotFound(ServiceError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class PreconditionFailed(ServiceError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    code = "precondition_failed"
+
+
+class RequestTooLarge(ServiceError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "request_too_large"
+
+
+class NotImplementedYet(ServiceError):
+    status_code = status.HTTP_501_NOT_IMPLEMENTED
+    code = "not_implemented"
+
+
+class DependencyUnavailable(ServiceError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "dependency_unavailable"
+
+
+def error_body(
+    detail: str, code: str, errors: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": detail, "code": code}
+    if errors:
+        body["errors"] = {
+            key: [str(message) for message in messages] for key, messages in errors.items()
+        }
+    return body
+
+
+def json_error(request: HttpRequest, detail: str, code: str, status_code: int) -> JsonResponse:
+    return JsonResponse(error_body(detail, code), status=status_code)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(request, "Not found.", "not_found", 404)
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return json_error(request, "The server failed to answer this request.", "server_error", 500)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(request, "Bad request.", "bad_request", 400)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(request, "You do not have permission to do this.", "permission_denied", 403)

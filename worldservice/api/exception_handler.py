@@ -1,0 +1,63 @@
+"""DRF's EXCEPTION_HANDLER: every error leaves as `{detail, code, errors?}`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from worldservice.api.errors import ServiceError, error_body
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as `{path: [messages]}` with dotted and indexed paths."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = "body" if key == "non_field_errors" and not prefix else str(key)
+            flat.update(_flatten(value, f"{prefix}.{name}" if prefix else name))
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return {prefix or "body": [str(item) for item in detail]}
+        flat = {}
+        for index, value in enumerate(detail):
+            if value:
+                flat.update(_flatten(value, f"{prefix}[{index}]"))
+        return flat
+    return {prefix or "body": [str(detail)]}
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return Response(
+            error_body(exc.detail, exc.code, exc.errors),
+            status=exc.status_code,
+            headers=exc.headers,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            error_body("The request is not valid.", "invalid", _flatten(exc.detail)),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            response.status_code = status.HTTP_401_UNAUTHORIZED
+            response["WWW-Authenticate"] = 'Bearer realm="worldservice"'
+        response.data = error_body(str(detail), str(code))
+    return response

@@ -1,0 +1,86 @@
+"""Keyset (cursor) pagination: `?limit=&cursor=` → `{"results": [...], "next": url|null}`.
+
+The cursor is the last key of the page, base64-encoded; pages stay stable while rows are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db.models import Model, QuerySet
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from worldservice.api.errors import InvalidInput
+
+M = TypeVar("M", bound=Model)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def page_limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError as exc:
+        raise InvalidInput(
+            "limit must be a whole number.", errors={"limit": ["Not a number."]}
+        ) from exc
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1.", errors={"limit": ["Must be ≥ 1."]})
+    return min(limit, MAX_LIMIT)
+
+
+def encode_cursor(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> Any:
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise InvalidInput(
+            "The cursor is not valid.",
+            code="invalid_cursor",
+            errors={"cursor": ["Not a cursor this service issued."]},
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[M]):
+    items: Sequence[M]
+    next_url: str | None
+
+    def response(self, serialize: Callable[[M], Any]) -> Response:
+        return Response(
+            {"results": [serialize(item) for item in self.items], "next": self.next_url}
+        )
+
+
+def paginate(request: Request, queryset: QuerySet[M], key: str = "id") -> Page[M]:
+    """One page of `queryset` in ascending `key` order, after the request's cursor."""
+    limit = page_limit(request)
+    raw_cursor = request.query_params.get("cursor")
+    if raw_cursor:
+        after = decode_cursor(raw_cursor)
+        if not isinstance(after, str | int) or isinstance(after, bool):
+            raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
+        queryset = queryset.filter(**{f"{key}__gt": after})
+    rows = list(queryset.order_by(key)[: limit + 1])
+    next_url = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_url = replace_query_param(
+            request.build_absolute_uri(), "cursor", encode_cursor(getattr(rows[-1], key))
+        )
+    return Page(rows, next_url)

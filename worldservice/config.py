@@ -1,0 +1,83 @@
+"""One factory for WorldService's own settings.
+
+The server, the CLI and the tests all build their configuration here, from the environment, so a
+switch such as `compat_rebalance_v2` means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value WorldService cannot use."""
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be a boolean word (true/false), got {raw!r}")
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class WorldServiceConfig:
+    compat_rebalance_v2: bool = False
+    alpha_metrics_required: bool = False
+    apply_wait_seconds: int = 10
+    apply_timeout_seconds: int = 60
+    event_stream: str = "worldservice.events"
+    max_body_bytes: int = 1024 * 1024
+    decide_ttl_seconds: int = 300
+    token_cache_seconds: int = 30
+
+    def as_settings(self) -> dict[str, object]:
+        """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
+        return {
+            "COMPAT_REBALANCE_V2": self.compat_rebalance_v2,
+            "ALPHA_METRICS_REQUIRED": self.alpha_metrics_required,
+            "APPLY_WAIT_SECONDS": self.apply_wait_seconds,
+            "APPLY_TIMEOUT_SECONDS": self.apply_timeout_seconds,
+            "EVENT_STREAM": self.event_stream,
+            "MAX_BODY_BYTES": self.max_body_bytes,
+            "DECIDE_TTL_SECONDS": self.decide_ttl_seconds,
+            "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
+        }
+
+
+def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
+    """Build the WorldService configuration from environment variables."""
+    env = os.environ if env is None else env
+    return WorldServiceConfig(
+        compat_rebalance_v2=env_bool(env, "WORLDSERVICE_COMPAT_REBALANCE_V2"),
+        alpha_metrics_required=env_bool(env, "WORLDSERVICE_ALPHA_METRICS_REQUIRED"),
+        apply_wait_seconds=env_int(env, "WORLDSERVICE_APPLY_WAIT_SECONDS", 10),
+        apply_timeout_seconds=env_int(env, "WORLDSERVICE_APPLY_TIMEOUT_SECONDS", 60, minimum=1),
+        event_stream=env.get("WORLDSERVICE_EVENT_STREAM", "worldservice.events"),
+        max_body_bytes=env_int(env, "WORLDSERVICE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+        decide_ttl_seconds=env_int(env, "WORLDSERVICE_DECIDE_TTL_SECONDS", 300, minimum=1),
+        token_cache_seconds=env_int(env, "WORLDSERVICE_TOKEN_CACHE_SECONDS", 30),
+    )

@@ -1,0 +1,43 @@
+"""Request-scoped context that services read without it being threaded through every call."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+CORRELATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex
+
+
+def valid_correlation_id(value: str | None) -> str:
+    """The value when it is a well-formed correlation id, else a freshly generated one."""
+    if value and CORRELATION_ID_PATTERN.match(value):
+        return value
+    return new_correlation_id()
+
+
+def current_correlation_id() -> str:
+    """The correlation id of the work in progress; generated once if none was set."""
+    value = _correlation_id.get()
+    if value is None:
+        value = new_correlation_id()
+        _correlation_id.set(value)
+    return value
+
+
+@contextmanager
+def correlation_scope(value: str | None) -> Iterator[str]:
+    """Run a block (a request, a task) under one correlation id."""
+    token = _correlation_id.set(valid_correlation_id(value))
+    try:
+        yield current_correlation_id()
+    finally:
+        _correlation_id.reset(token)

@@ -1,0 +1,58 @@
+"""Request plumbing that must run before any view: correlation ids, body limits, trailing slash."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from worldservice.api.errors import error_body
+from worldservice.context import correlation_scope
+
+CORRELATION_HEADER = "X-Correlation-ID"
+# Routes the browser-facing apps own keep Django's trailing-slash convention.
+SLASHED_PREFIXES = ("/admin/", "/docs/", "/redoc/", "/schema/", "/static/", "/api-auth/")
+
+
+class CorrelationIdMiddleware:
+    """Accept or generate `X-Correlation-ID`, make it current for the request, echo it back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with correlation_scope(request.headers.get(CORRELATION_HEADER)) as correlation_id:
+            if (
+                request.path_info.endswith("/")
+                and len(request.path_info) > 1
+                and not request.path_info.startswith(SLASHED_PREFIXES)
+            ):
+                # `/worlds/` and `/worlds` are one resource; the contract spells it without.
+                request.path_info = request.path_info.rstrip("/")
+            response = self.get_response(request)
+            response[CORRELATION_HEADER] = correlation_id
+            return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a declared body over the limit with 413 before anything reads it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(settings.WORLDSERVICE["MAX_BODY_BYTES"])
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return JsonResponse(
+                error_body("Content-Length is not a number.", "bad_request"), status=400
+            )
+        if length > limit:
+            return JsonResponse(
+                error_body(f"The request body is larger than {limit} bytes.", "request_too_large"),
+                status=413,
+            )
+        return self.get_response(request)
