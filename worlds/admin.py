@@ -17,10 +17,11 @@ from worlds.models import ApiToken, World, WorldAuditLog, WorldEvent
 from worlds.services import tokens as token_services
 from worlds.services import worlds as world_services
 from worlds.services.worlds import EDITABLE_FIELDS
+from worldservice.api.actors import acting_user
 
 
 @admin.register(World)
-class WorldAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
+class WorldAdmin(GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     list_display = (
         "id",
         "name",
@@ -45,17 +46,19 @@ class WorldAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
                 for name in EDITABLE_FIELDS
                 if name in form.cleaned_data
             }
-            world_services.update_world(actor=request.user, world_id=obj.id, changes=changes)
+            world_services.update_world(
+                actor=acting_user(request), world_id=obj.id, changes=changes
+            )
         else:
             fields = {
                 name: form.cleaned_data[name]
                 for name in EDITABLE_FIELDS
                 if name in form.cleaned_data
             }
-            world_services.create_world(actor=request.user, world_id=obj.id, **fields)
+            world_services.create_world(actor=acting_user(request), world_id=obj.id, **fields)
 
     def delete_model(self, request: HttpRequest, obj: World) -> None:
-        world_services.delete_world(actor=request.user, world_id=obj.id)
+        world_services.delete_world(actor=acting_user(request), world_id=obj.id)
         messages.info(request, f"World {obj.id} moved to DELETED; its history is kept.")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[World]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from worlds.roles import Role, world_role
 from worldservice.api.errors import Forbidden, NotFound
@@ -34,13 +35,12 @@ class WorldRolePermission(BasePermission):
         return True
 
 
-class WorldScopedMixin:
+class WorldScopedView(APIView):
     """Views under `/worlds/{world_id}/...`: readers may GET, `write_role` may change."""
 
     permission_classes = [WorldRolePermission]
     write_role: Role = Role.OWNER
     read_role: Role = Role.READER
-    kwargs: dict[str, Any]
 
     def required_role(self, request: Request) -> Role | None:
         if request.method in ("GET", "HEAD", "OPTIONS"):

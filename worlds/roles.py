@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import enum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as UserModel
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPermission
@@ -49,7 +51,7 @@ ROLE_MARKERS: tuple[tuple[str, Role], ...] = (
 )
 ROLE_LABELS = tuple(role.label for role in Role)
 
-User = AbstractBaseUser | AnonymousUser
+User = UserModel | AnonymousUser
 
 
 def role_from_codenames(codenames: set[str]) -> Role | None:
@@ -98,7 +100,13 @@ def world_role(user: User, world_id: str) -> Role | None:
 
 
 def forget_role(world_id: str, user_id: int) -> None:
-    cache.delete(_cache_key(world_id, user_id))
+    """Drop the cached role now and again when the transaction commits.
+
+    The second delete covers a reader that cached the old role between the two moments.
+    """
+    key = _cache_key(world_id, user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:

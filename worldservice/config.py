@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -54,7 +55,7 @@ class WorldServiceConfig:
     decide_ttl_seconds: int = 300
     token_cache_seconds: int = 30
 
-    def as_settings(self) -> dict[str, object]:
+    def as_settings(self) -> dict[str, Any]:
         """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
         return {
             "COMPAT_REBALANCE_V2": self.compat_rebalance_v2,

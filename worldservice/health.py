@@ -73,7 +73,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if settings.CELERY_BROKER_URL:
         checks["broker"] = _check_broker(settings.CELERY_BROKER_URL)
     down = sorted(name for name, problem in checks.items() if problem)
-    body = {
+    body: dict[str, Any] = {
         "status": "ok" if not down else "unavailable",
         "checks": {name: (problem or "ok") for name, problem in checks.items()},
     }

@@ -78,19 +78,19 @@ class WorldUpdateSerializer(WorldFieldsSerializer):
     """PUT/PATCH body. Read-only fields may be echoed back unchanged, never changed."""
 
     id = StrictCharField(required=False)
-    owner = serializers.JSONField(required=False)
-    default_policy_version = serializers.JSONField(required=False)
+    owner = serializers.JSONField(required=False, allow_null=True)
+    default_policy_version = serializers.JSONField(required=False, allow_null=True)
     created_at = serializers.JSONField(required=False)
     updated_at = serializers.JSONField(required=False)
 
-    def __init__(self, *args: Any, world: World, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, world: World | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.current = world_json(world)
+        self.current = world_json(world) if world is not None else {}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
         for name in ("id", *READ_ONLY_FIELDS):
-            if name in attrs and attrs.pop(name) != self.current[name]:
+            if name in attrs and attrs.pop(name) != self.current.get(name):
                 verb = "immutable" if name in IMMUTABLE_FIELDS else "read-only"
                 errors[name] = [f"This field is {verb}."]
         if errors:
@@ -100,3 +100,49 @@ class WorldUpdateSerializer(WorldFieldsSerializer):
 
 class MemberRoleSerializer(StrictSerializer):
     role = serializers.ChoiceField(choices=ROLE_LABELS)
+
+
+class WorldOutSerializer(serializers.Serializer):
+    """The world JSON (documentation of `world_json`)."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    owner = serializers.CharField(allow_null=True)
+    labels = serializers.ListField(child=serializers.CharField())
+    state = serializers.ChoiceField(choices=WorldState.values)
+    default_policy_version = serializers.IntegerField(allow_null=True)
+    allow_live = serializers.BooleanField()
+    circuit_breaker = serializers.BooleanField()
+    approvals_required = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class DescribeOutSerializer(WorldOutSerializer):
+    policy = serializers.JSONField(allow_null=True)
+    policy_human = serializers.CharField(allow_null=True)
+
+
+class MemberOutSerializer(serializers.Serializer):
+    user = serializers.CharField()
+    role = serializers.ChoiceField(choices=ROLE_LABELS)
+
+
+class AuditRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    world_id = serializers.CharField(allow_null=True)
+    actor = serializers.CharField()
+    event = serializers.CharField()
+    request = serializers.JSONField()
+    result = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    correlation_id = serializers.CharField()
+    prev_hash = serializers.CharField(allow_null=True)
+    hash = serializers.CharField()
+
+
+class VerifyOutSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField()
+    broken = serializers.JSONField(required=False)

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -18,24 +19,52 @@ from rest_framework.views import APIView
 
 from worlds import selectors
 from worlds.api.serializers import (
+    AuditRowSerializer,
+    DescribeOutSerializer,
+    MemberOutSerializer,
     MemberRoleSerializer,
+    VerifyOutSerializer,
     WorldCreateSerializer,
+    WorldOutSerializer,
     WorldUpdateSerializer,
     audit_json,
     world_json,
 )
 from worlds.audit import verify_chain
 from worlds.models import WorldAuditLog, WorldState
-from worlds.permissions import WorldScopedMixin
+from worlds.permissions import WorldScopedView
 from worlds.roles import CREATE_WORLD_PERMISSION, Role, is_auditor, visible_worlds
 from worlds.services import members as member_services
 from worlds.services import worlds as world_services
+from worldservice.api.actors import acting_user
 from worldservice.api.errors import Forbidden, InvalidInput
 from worldservice.api.etags import if_match, not_modified, not_modified_response, with_etag
-from worldservice.api.pagination import paginate
+from worldservice.api.pagination import PAGE_PARAMS, paginate
+from worldservice.api.schema import ERRORS, page_of
 from worldservice.clock import parse_rfc3339
 
 EXPORT_FORMATS = ("csv", "jsonl")
+STATE_PARAM = OpenApiParameter(
+    "state",
+    str,
+    enum=WorldState.values,
+    description="DELETED worlds are listed only when asked for.",
+)
+LABEL_PARAM = OpenApiParameter("label", str, description="Worlds carrying this label.")
+AUDIT_PARAMS = [
+    OpenApiParameter("event", str),
+    OpenApiParameter("actor", str),
+    OpenApiParameter("since", OpenApiTypes.DATETIME),
+    OpenApiParameter("until", OpenApiTypes.DATETIME),
+    OpenApiParameter(
+        "format",
+        str,
+        enum=["json", "csv", "jsonl"],
+        description="csv and jsonl stream every filtered row.",
+    ),
+    *PAGE_PARAMS,
+]
+AUDIT_PAGE = page_of(AuditRowSerializer, "AuditPage")
 AUDIT_COLUMNS = (
     "id",
     "world_id",
@@ -53,6 +82,11 @@ AUDIT_COLUMNS = (
 class WorldListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        responses={200: page_of(WorldOutSerializer, "WorldPage"), **ERRORS},
+        parameters=[STATE_PARAM, LABEL_PARAM, *PAGE_PARAMS],
+        operation_id="worlds_list",
+    )
     def get(self, request: Request) -> Response:
         state = request.query_params.get("state") or None
         if state is not None and state not in WorldState.values:
@@ -62,14 +96,16 @@ class WorldListView(APIView):
         )
         return paginate(request, worlds).response(world_json)
 
-    @extend_schema(request=WorldCreateSerializer)
+    @extend_schema(request=WorldCreateSerializer, responses={201: WorldOutSerializer, **ERRORS})
     def post(self, request: Request) -> Response:
         if not request.user.has_perm(CREATE_WORLD_PERMISSION):
             raise Forbidden("Creating a world needs the worlds.add_world permission.")
         serializer = WorldCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        world = world_services.create_world(actor=request.user, world_id=fields.pop("id"), **fields)
+        world = world_services.create_world(
+            actor=acting_user(request), world_id=fields.pop("id"), **fields
+        )
         response = Response(
             world_json(world),
             status=status.HTTP_201_CREATED,
@@ -78,18 +114,19 @@ class WorldListView(APIView):
         return with_etag(response, world.etag)
 
 
-class WorldDetailView(WorldScopedMixin, APIView):
+class WorldDetailView(WorldScopedView):
+    @extend_schema(responses={200: WorldOutSerializer, 304: None, **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
         world = selectors.get_world(world_id)
         if not_modified(request, world.etag):
             return not_modified_response(world.etag)
         return with_etag(Response(world_json(world)), world.etag)
 
-    @extend_schema(request=WorldUpdateSerializer)
+    @extend_schema(request=WorldUpdateSerializer, responses={200: WorldOutSerializer, **ERRORS})
     def put(self, request: Request, world_id: str) -> Response:
         return self._update(request, partial=False)
 
-    @extend_schema(request=WorldUpdateSerializer)
+    @extend_schema(request=WorldUpdateSerializer, responses={200: WorldOutSerializer, **ERRORS})
     def patch(self, request: Request, world_id: str) -> Response:
         return self._update(request, partial=True)
 
@@ -98,21 +135,23 @@ class WorldDetailView(WorldScopedMixin, APIView):
         serializer = WorldUpdateSerializer(data=request.data, partial=partial, world=current)
         serializer.is_valid(raise_exception=True)
         world = world_services.update_world(
-            actor=request.user,
+            actor=acting_user(request),
             world_id=self.world_id,
             changes=serializer.validated_data,
             expected_etags=if_match(request),
         )
         return with_etag(Response(world_json(world)), world.etag)
 
+    @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, world_id: str) -> Response:
         world_services.delete_world(
-            actor=request.user, world_id=world_id, expected_etags=if_match(request)
+            actor=acting_user(request), world_id=world_id, expected_etags=if_match(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WorldDescribeView(WorldScopedMixin, APIView):
+class WorldDescribeView(WorldScopedView):
+    @extend_schema(responses={200: DescribeOutSerializer, **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
         from policies.selectors import describe_default_policy
 
@@ -120,27 +159,31 @@ class WorldDescribeView(WorldScopedMixin, APIView):
         return Response({**world_json(world), **describe_default_policy(world)})
 
 
-class MemberListView(WorldScopedMixin, APIView):
+class MemberListView(WorldScopedView):
+    @extend_schema(responses={200: MemberOutSerializer(many=True), **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
         selectors.get_world(world_id)
         return Response(selectors.list_members(world_id))
 
 
-class MemberDetailView(WorldScopedMixin, APIView):
-    @extend_schema(request=MemberRoleSerializer)
+class MemberDetailView(WorldScopedView):
+    @extend_schema(request=MemberRoleSerializer, responses={200: MemberOutSerializer, **ERRORS})
     def put(self, request: Request, world_id: str, username: str) -> Response:
         serializer = MemberRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         role = member_services.set_member_role(
-            actor=request.user,
+            actor=acting_user(request),
             world_id=world_id,
             username=username,
             role=Role.from_label(serializer.validated_data["role"]),
         )
         return Response({"user": username, "role": role.label})
 
+    @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, world_id: str, username: str) -> Response:
-        member_services.remove_member(actor=request.user, world_id=world_id, username=username)
+        member_services.remove_member(
+            actor=acting_user(request), world_id=world_id, username=username
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -201,12 +244,13 @@ def audit_response(request: Request, world_id: str | None) -> Any:
     return response
 
 
-class WorldAuditView(WorldScopedMixin, APIView):
+class WorldAuditView(WorldScopedView):
+    @extend_schema(responses={200: AUDIT_PAGE, **ERRORS}, parameters=AUDIT_PARAMS)
     def get(self, request: Request, world_id: str) -> Any:
         return audit_response(request, world_id)
 
 
-class AuditorMixin:
+class AuditorView(APIView):
     permission_classes = [IsAuthenticated]
 
     def check_auditor(self, request: Request) -> None:
@@ -214,13 +258,21 @@ class AuditorMixin:
             raise Forbidden("The audit log needs the worlds.view_worldauditlog permission.")
 
 
-class AuditView(AuditorMixin, APIView):
+class AuditView(AuditorView):
+    @extend_schema(
+        responses={200: AUDIT_PAGE, **ERRORS},
+        parameters=[OpenApiParameter("world_id", str), *AUDIT_PARAMS],
+    )
     def get(self, request: Request) -> Any:
         self.check_auditor(request)
         return audit_response(request, request.query_params.get("world_id"))
 
 
-class AuditVerifyView(AuditorMixin, APIView):
+class AuditVerifyView(AuditorView):
+    @extend_schema(
+        responses={200: VerifyOutSerializer, **ERRORS},
+        parameters=[OpenApiParameter("world_id", str)],
+    )
     def get(self, request: Request) -> Response:
         self.check_auditor(request)
         rows = WorldAuditLog.objects.order_by("id")

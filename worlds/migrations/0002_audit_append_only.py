@@ -40,7 +40,7 @@ SQLITE_REMOVE = [
 
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_INSTALL)
+        schema_editor.execute(POSTGRES_INSTALL, None)
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_INSTALL:
             schema_editor.execute(statement)
@@ -50,7 +50,7 @@ def install(apps, schema_editor):
 
 def remove(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_REMOVE)
+        schema_editor.execute(POSTGRES_REMOVE, None)
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_REMOVE:
             schema_editor.execute(statement)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
 from worlds.audit import record_audit
@@ -31,7 +31,7 @@ def _direct_role(world: World, user_id: int) -> Role | None:
     return role_from_codenames(codenames)
 
 
-def grant_role(*, world: World, user: AbstractBaseUser, role: Role) -> None:
+def grant_role(*, world: World, user: User, role: Role) -> None:
     """Replace the user's direct role on the world (no audit: callers record their own)."""
     WorldUserObjectPermission.objects.filter(
         content_object=world,
@@ -43,7 +43,7 @@ def grant_role(*, world: World, user: AbstractBaseUser, role: Role) -> None:
         WorldUserObjectPermission(content_object=world, user_id=user.pk, permission=permission)
         for permission in _world_permissions(ROLE_PERMISSIONS[role])
     )
-    transaction.on_commit(lambda: forget_role(world.id, user.pk))
+    forget_role(world.id, user.pk)
 
 
 def owner_count(world: World) -> int:
@@ -57,7 +57,7 @@ def owner_count(world: World) -> int:
     )
 
 
-def _user(username: str) -> AbstractBaseUser:
+def _user(username: str) -> User:
     try:
         return get_user_model().objects.get(username=username)
     except get_user_model().DoesNotExist as exc:
@@ -71,7 +71,7 @@ def _refuse_last_owner(world: World, current: Role | None, new: Role | None) -> 
         )
 
 
-def set_member_role(*, actor: AbstractBaseUser, world_id: str, username: str, role: Role) -> Role:
+def set_member_role(*, actor: User, world_id: str, username: str, role: Role) -> Role:
     """Give `username` exactly `role` on the world."""
     with transaction.atomic():
         world = locked_world(world_id)
@@ -90,7 +90,7 @@ def set_member_role(*, actor: AbstractBaseUser, world_id: str, username: str, ro
     return role
 
 
-def remove_member(*, actor: AbstractBaseUser, world_id: str, username: str) -> None:
+def remove_member(*, actor: User, world_id: str, username: str) -> None:
     """Take every role on the world away from `username`."""
     with transaction.atomic():
         world = locked_world(world_id)
@@ -105,7 +105,7 @@ def remove_member(*, actor: AbstractBaseUser, world_id: str, username: str) -> N
             permission__codename__in=ROLE_CODENAMES,
             permission__content_type__app_label="worlds",
         ).delete()
-        transaction.on_commit(lambda: forget_role(world.id, user.pk))
+        forget_role(world.id, user.pk)
         record_audit(
             event="member_changed",
             actor=actor.get_username(),

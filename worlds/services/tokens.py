@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -34,7 +34,7 @@ class IssuedToken:
 
 
 def issue_token(
-    *, user: AbstractBaseUser, actor: str, name: str = "", ttl_days: int | None = None
+    *, user: User, actor: str, name: str = "", ttl_days: int | None = None
 ) -> IssuedToken:
     """Create a token for `user`; the secret is returned once and only its hash is kept."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -73,7 +73,7 @@ def revoke_token(*, token: ApiToken, actor: str) -> ApiToken:
     return token
 
 
-def user_for_token(secret: str) -> AbstractBaseUser | None:
+def user_for_token(secret: str) -> User | None:
     """The active user a valid, unexpired, unrevoked token belongs to, else None.
 
     The answer is cached briefly so the Gateway's hot reads cost no database round trip;
@@ -90,7 +90,8 @@ def user_for_token(secret: str) -> AbstractBaseUser | None:
         )
         entry = (token.user, token.expires_at) if token else (None, None)
         cache.set(key, entry, int(settings.WORLDSERVICE["TOKEN_CACHE_SECONDS"]))
-    user, expires_at = entry
+    user: User | None = entry[0]
+    expires_at = entry[1]
     if user is None or not user.is_active:
         return None
     if expires_at is not None and expires_at <= timezone.now():

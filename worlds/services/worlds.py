@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
@@ -63,7 +63,7 @@ def _announce(world: World) -> None:
     )
 
 
-def create_world(*, actor: AbstractBaseUser, world_id: str, **fields: Any) -> World:
+def create_world(*, actor: User, world_id: str, **fields: Any) -> World:
     """Create a world; its creator becomes its owner."""
     world = World(id=world_id, owner=actor, **fields)
     _validate(world)
@@ -86,7 +86,7 @@ def create_world(*, actor: AbstractBaseUser, world_id: str, **fields: Any) -> Wo
 
 def update_world(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     world_id: str,
     changes: Mapping[str, Any],
     expected_etags: set[str] | None = None,
@@ -123,9 +123,7 @@ def update_world(
     return world
 
 
-def delete_world(
-    *, actor: AbstractBaseUser, world_id: str, expected_etags: set[str] | None = None
-) -> World:
+def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None = None) -> World:
     """Soft-delete: the world moves to DELETED; its policies, audit and snapshots stay."""
     with transaction.atomic():
         world = locked_world(world_id)

@@ -16,7 +16,7 @@ from rest_framework import status
 class ServiceError(Exception):
     """A refusal a caller can act on."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
     def __init__(
@@ -36,42 +36,42 @@ class ServiceError(Exception):
 
 
 class InvalidInput(ServiceError):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
 
 class Forbidden(ServiceError):
-    status_code = status.HTTP_403_FORBIDDEN
+    status_code: int = status.HTTP_403_FORBIDDEN
     code = "permission_denied"
 
 
 class NotFound(ServiceError):
-    status_code = status.HTTP_404_NOT_FOUND
+    status_code: int = status.HTTP_404_NOT_FOUND
     code = "not_found"
 
 
 class Conflict(ServiceError):
-    status_code = status.HTTP_409_CONFLICT
+    status_code: int = status.HTTP_409_CONFLICT
     code = "conflict"
 
 
 class PreconditionFailed(ServiceError):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
+    status_code: int = status.HTTP_412_PRECONDITION_FAILED
     code = "precondition_failed"
 
 
 class RequestTooLarge(ServiceError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    status_code: int = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     code = "request_too_large"
 
 
 class NotImplementedYet(ServiceError):
-    status_code = status.HTTP_501_NOT_IMPLEMENTED
+    status_code: int = status.HTTP_501_NOT_IMPLEMENTED
     code = "not_implemented"
 
 
 class DependencyUnavailable(ServiceError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code: int = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "dependency_unavailable"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -19,8 +18,12 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = "body" if key == "non_field_errors" and not prefix else str(key)
-            flat.update(_flatten(value, f"{prefix}.{name}" if prefix else name))
+            if isinstance(key, int):  # ListField/DictField errors are keyed by index
+                path = f"{prefix}[{key}]"
+            else:
+                name = "body" if key == "non_field_errors" and not prefix else str(key)
+                path = f"{prefix}.{name}" if prefix else name
+            flat.update(_flatten(value, path))
         return flat
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -33,7 +36,7 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "body": [str(detail)]}
 
 
-def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
         return Response(
             error_body(exc.detail, exc.code, exc.errors),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, QuerySet
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -23,6 +24,15 @@ M = TypeVar("M", bound=Model)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+PAGE_PARAMS = [
+    OpenApiParameter(
+        "limit",
+        int,
+        description=f"Page size (default {DEFAULT_LIMIT}, at most "
+        f"{MAX_LIMIT}; larger values are clamped).",
+    ),
+    OpenApiParameter("cursor", str, description="The `next` link's cursor."),
+]
 
 
 def page_limit(request: Request) -> int:

@@ -1,0 +1,41 @@
+"""factory_boy factories and builders that go through the services (so roles and audit exist)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from factory.django import DjangoModelFactory
+
+from worlds.models import World
+from worlds.services.tokens import issue_token
+from worlds.services.worlds import create_world
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.test")
+
+    @factory.post_generation
+    def permissions(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+        for dotted in extracted or []:
+            app_label, codename = dotted.split(".")
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+def make_world(*, owner: Any, world_id: str, **fields: Any) -> World:
+    fields.setdefault("name", world_id.title())
+    return create_world(actor=owner, world_id=world_id, **fields)
+
+
+def token_for(user: Any, **kwargs: Any) -> str:
+    return issue_token(user=user, actor="tests", **kwargs).secret
