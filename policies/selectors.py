@@ -1,12 +1,83 @@
-"""Reads of world policies."""
+"""Reads of world policies and their reviews."""
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Prefetch, QuerySet
+
+from policies.dsl import parse_policy, summarize_gates
+from policies.models import PolicyApproval, ReviewDecision, WorldPolicy
 from worlds.models import World
+from worldservice.api.errors import NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalState:
+    approvals: int
+    rejections: int
+    approved: bool
+
+
+def approval_state(policy: WorldPolicy, *, required: int) -> ApprovalState:
+    """Approved: once the default before, or enough approvals and no rejection."""
+    decisions = [review.decision for review in policy.approvals.all()]
+    approvals = decisions.count(ReviewDecision.APPROVE)
+    rejections = decisions.count(ReviewDecision.REJECT)
+    approved = policy.activated_at is not None or (approvals >= required and rejections == 0)
+    return ApprovalState(approvals, rejections, approved)
+
+
+def versions(world_id: str) -> QuerySet[WorldPolicy]:
+    """Every version of the world, ascending, with reviews and authors loaded."""
+    return (
+        WorldPolicy.objects.filter(world_id=world_id)
+        .select_related("created_by", "world")
+        .prefetch_related(
+            Prefetch("approvals", queryset=PolicyApproval.objects.select_related("user"))
+        )
+        .order_by("version")
+    )
+
+
+def get_version(world_id: str, version: int) -> WorldPolicy:
+    policy = versions(world_id).filter(version=version).first()
+    if policy is None:
+        raise NotFound(f"World {world_id!r} has no policy version {version}.")
+    return policy
+
+
+def version_diff(world_id: str, version: int, against: int | None) -> str:
+    """A unified diff of the stored texts: `against` (default: the current default) → `version`."""
+    target = get_version(world_id, version)
+    base_version = against if against is not None else target.world.default_policy_version
+    base_text, base_name = "", "(none)"
+    if base_version is not None:
+        base = get_version(world_id, base_version)
+        base_text, base_name = base.yaml, f"v{base.version}"
+    lines = difflib.unified_diff(
+        base_text.splitlines(keepends=True),
+        target.yaml.splitlines(keepends=True),
+        fromfile=base_name,
+        tofile=f"v{target.version}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def default_policy(world: World) -> WorldPolicy | None:
+    if world.default_policy_version is None:
+        return None
+    return WorldPolicy.objects.filter(world=world, version=world.default_policy_version).first()
 
 
 def describe_default_policy(world: World) -> dict[str, Any]:
     """`policy` (the default version's normalised document) and `policy_human` for describe."""
-    return {"policy": None, "policy_human": None}
+    policy = default_policy(world)
+    if policy is None:
+        return {"policy": None, "policy_human": None}
+    return {
+        "policy": policy.document,
+        "policy_human": summarize_gates(parse_policy(policy.document)),
+    }

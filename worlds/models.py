@@ -55,6 +55,9 @@ class World(models.Model):
         permissions = [
             ("operate_world", "Can operate the world: evaluate, apply, override activation"),
             ("own_world", "Owns the world: edit it, upload policies, manage members"),
+            # guardian stores object permissions per content type, so the world-scoped form of
+            # `policies.approve_worldpolicy` is this permission granted on the world.
+            ("approve_policies", "Can approve or reject this world's policy versions"),
         ]
         constraints = [
             models.CheckConstraint(

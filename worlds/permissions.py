@@ -16,13 +16,22 @@ from worlds.roles import Role, world_role
 from worldservice.api.errors import Forbidden, NotFound
 
 
+ROLE_ATTRIBUTE = "world_role"
+
+
+def request_role(request: Request) -> Role | None:
+    """The caller's role on the route's world, as the permission check found it."""
+    role: Role | None = getattr(request, ROLE_ATTRIBUTE, None)
+    return role
+
+
 class WorldRolePermission(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
         world_id: str = view.kwargs["world_id"]
         role = world_role(request.user, world_id)
-        request.world_role = role  # type: ignore[attr-defined]
+        setattr(request, ROLE_ATTRIBUTE, role)
         needed: Role | None = view.required_role(request)
         if needed is None:  # the view checks access itself (e.g. approvers without a role)
             return True

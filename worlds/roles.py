@@ -21,6 +21,7 @@ from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPerm
 
 ROLE_CACHE_SECONDS = 60
 APPROVE_PERMISSION = "policies.approve_worldpolicy"
+WORLD_APPROVE_CODENAME = "approve_policies"
 AUDITOR_PERMISSION = "worlds.view_worldauditlog"
 CREATE_WORLD_PERMISSION = "worlds.add_world"
 
@@ -126,13 +127,15 @@ def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> Query
 
 
 def can_approve(user: User, world_id: str) -> bool:
-    """Approvers hold `policies.approve_worldpolicy` globally or on this world."""
+    """Approvers hold `policies.approve_worldpolicy` globally, or `worlds.approve_policies` on
+    this world (the object-level form of the same right)."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.has_perm(APPROVE_PERMISSION):
         return True
-    app_label, codename = APPROVE_PERMISSION.split(".")
-    grant = Q(permission__content_type__app_label=app_label, permission__codename=codename)
+    grant = Q(
+        permission__content_type__app_label="worlds", permission__codename=WORLD_APPROVE_CODENAME
+    )
     return (
         WorldUserObjectPermission.objects.filter(
             grant, user_id=user.pk, content_object_id=world_id

@@ -14,6 +14,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("worlds.api.urls")),
+    path("", include("policies.api.urls")),
 ]
 
 handler400 = "worldservice.api.errors.handler400"

@@ -78,11 +78,15 @@ def test_verify__row_edited_with_trigger_disabled__reported_broken(
     _some_rows(owner, client_for)
     tampered = WorldAuditLog.objects.filter(world_id="alpha").order_by("id")[1]
     with connection.cursor() as cursor:  # a database owner can do this; the chain still tells
-        cursor.execute("ALTER TABLE worlds_worldauditlog DISABLE TRIGGER worlds_audit_append_only")
+        cursor.execute(
+            "ALTER TABLE worlds_worldauditlog DISABLE TRIGGER worlds_worldauditlog_append_only"
+        )
         cursor.execute(
             "UPDATE worlds_worldauditlog SET actor = 'mallory' WHERE id = %s", [tampered.id]
         )
-        cursor.execute("ALTER TABLE worlds_worldauditlog ENABLE TRIGGER worlds_audit_append_only")
+        cursor.execute(
+            "ALTER TABLE worlds_worldauditlog ENABLE TRIGGER worlds_worldauditlog_append_only"
+        )
 
     body = client_for(auditor).get("/audit/verify?world_id=alpha").json()
 

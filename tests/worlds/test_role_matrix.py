@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from policies.services.uploads import PolicySource, upload_policy
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,13 +49,20 @@ ROUTES = [
     _route("get", "/worlds/alpha/members", "reader"),
     _route("put", "/worlds/alpha/members/bystander", "owner", body={"role": "reader"}),
     _route("get", "/worlds/alpha/audit", "reader"),
+    _route("get", "/worlds/alpha/policies", "reader"),
+    _route("get", "/worlds/alpha/policies/1", "reader"),
+    _route("get", "/worlds/alpha/policies/1/diff", "reader"),
+    _route("post", "/worlds/alpha/policies", "owner", ok=201, body={"preset": "sandbox"}),
+    # allowed, but version 1 has no approvals yet: the owner reaches the approval check
+    _route("post", "/worlds/alpha/set-default", "owner", ok=409, body={"version": 1}),
 ]
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
-def test_world_route__role__expected_status(world, member, client_for, route, role):
+def test_world_route__role__expected_status(world, owner, member, client_for, route, role):
     UserFactory(username="bystander")
+    upload_policy(actor=owner, world_id="alpha", source=PolicySource(preset="sandbox"))
     user = None if role == "anonymous" else member(role)
 
     response = getattr(client_for(user), route.method)(route.path, route.body, format="json")

@@ -93,3 +93,30 @@ class StrictJSONParser(BaseParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         return parse_json_bytes(read_limited(stream))
+
+
+class PolicyText(str):
+    """A raw YAML request body, kept verbatim (its exact bytes are what gets checksummed)."""
+
+
+class YAMLTextParser(BaseParser):
+    """`application/yaml` / `text/yaml` bodies, passed on as text; the policy loader parses."""
+
+    media_type = "application/yaml"
+
+    def parse(
+        self,
+        stream: IO[bytes] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> PolicyText:  # type: ignore[override]  # DRF allows any parsed value
+        try:
+            text = read_limited(stream).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError("The body is not valid UTF-8.") from exc
+        _check_text(text, "The body")
+        return PolicyText(text)
+
+
+class TextYAMLParser(YAMLTextParser):
+    media_type = "text/yaml"

@@ -1,0 +1,82 @@
+"""Versioned world policies and their reviews."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from worlds.models import World
+
+
+class PolicyStatus(models.TextChoices):
+    DRAFT = "DRAFT"
+    ACTIVE = "ACTIVE"
+    DEPRECATED = "DEPRECATED"
+
+
+class WorldPolicy(models.Model):
+    """One immutable version of a world's policy: the exact text and its normalised form.
+
+    Only `status` and `activated_at` ever change; the database refuses edits to the content.
+    """
+
+    world = models.ForeignKey(World, on_delete=models.PROTECT, related_name="policies")
+    version = models.PositiveIntegerField()
+    yaml = models.TextField(help_text="The exact text uploaded (or the canonical dump).")
+    document = models.JSONField(help_text="The normalised policy document.")
+    checksum = models.CharField(max_length=71, help_text="sha256 of the stored text.")
+    status = models.CharField(max_length=16, choices=PolicyStatus, default=PolicyStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_policies"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this version first became the default; such a version counts as "
+        "approved, so rolling back to it needs no new review.",
+    )
+
+    class Meta:
+        ordering = ["world_id", "version"]
+        verbose_name = "world policy version"
+        permissions = [("approve_worldpolicy", "Can approve or reject world policy versions")]
+        constraints = [
+            models.UniqueConstraint(fields=["world", "version"], name="policy_world_version"),
+            models.UniqueConstraint(
+                fields=["world"],
+                condition=models.Q(status="ACTIVE"),
+                name="policy_one_active_per_world",
+            ),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="policy_version_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.world_id} v{self.version} ({self.status})"
+
+
+class ReviewDecision(models.TextChoices):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class PolicyApproval(models.Model):
+    """One reviewer's decision on one version. Versions are immutable, so it cannot go stale."""
+
+    policy = models.ForeignKey(WorldPolicy, on_delete=models.PROTECT, related_name="approvals")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="policy_reviews"
+    )
+    decision = models.CharField(max_length=8, choices=ReviewDecision)
+    comment = models.TextField(blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["policy_id", "at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "user"], name="approval_one_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.decision}s {self.policy}"

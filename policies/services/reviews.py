@@ -1,0 +1,54 @@
+"""Four-eyes review of policy versions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from policies.models import PolicyApproval, ReviewDecision, WorldPolicy
+from policies.selectors import get_version
+from worlds.audit import record_audit
+from worlds.roles import can_approve
+from worlds.services.lookup import locked_world
+from worldservice.api.errors import Conflict, Forbidden
+
+AUDIT_EVENTS = {ReviewDecision.APPROVE: "policy_approved", ReviewDecision.REJECT: "policy_rejected"}
+
+
+def review_policy(
+    *, actor: User, world_id: str, version: int, decision: ReviewDecision, comment: str = ""
+) -> PolicyApproval:
+    """Record `actor`'s approval or rejection of one version.
+
+    Only approvers may review; nobody, not even a superuser, may review a version they wrote;
+    each reviewer decides once per version.
+    """
+    with transaction.atomic():
+        world = locked_world(world_id)
+        policy: WorldPolicy = get_version(world.id, version)
+        if not can_approve(actor, world.id):
+            raise Forbidden(
+                "Reviewing policies needs the policies.approve_worldpolicy "
+                "permission, globally or on this world."
+            )
+        if policy.created_by_id == actor.pk:
+            raise Forbidden(
+                "You wrote this version; another approver must review it.", code="self_approval"
+            )
+        try:
+            with transaction.atomic():
+                review = PolicyApproval.objects.create(
+                    policy=policy, user=actor, decision=decision, comment=comment
+                )
+        except IntegrityError as exc:
+            raise Conflict(
+                f"You already reviewed version {version}.", code="already_reviewed"
+            ) from exc
+        record_audit(
+            event=AUDIT_EVENTS[ReviewDecision(decision)],
+            actor=actor.get_username(),
+            world_id=world.id,
+            request={"version": version, "comment": comment},
+            result={"decision": decision, "checksum": policy.checksum},
+        )
+    return review
