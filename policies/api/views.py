@@ -51,7 +51,7 @@ class PolicyReadableView(WorldScopedView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method in ("GET", "HEAD", "OPTIONS") and request.world_role is None:
+        if request.method in ("GET", "HEAD", "OPTIONS") and request_role(request) is None:
             if not can_approve(request.user, self.world_id):
                 raise NotFound(f"World {self.world_id!r} does not exist.")
             get_world(self.world_id)
@@ -136,7 +136,7 @@ class PolicyReviewView(WorldScopedView):
     @extend_schema(request=ReviewSerializer, responses={200: ReviewOutSerializer, **ERRORS})
     def post(self, request: Request, world_id: str, version: str) -> Response:
         user = acting_user(request)
-        if request.world_role is None and not can_approve(user, world_id):
+        if request_role(request) is None and not can_approve(user, world_id):
             raise NotFound(f"World {world_id!r} does not exist.")
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -104,12 +104,12 @@ class YAMLTextParser(BaseParser):
 
     media_type = "application/yaml"
 
-    def parse(
+    def parse(  # type: ignore[override]  # DRF passes any parsed value on as request.data
         self,
         stream: IO[bytes] | None,
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
-    ) -> PolicyText:  # type: ignore[override]  # DRF allows any parsed value
+    ) -> PolicyText:
         try:
             text = read_limited(stream).decode("utf-8")
         except UnicodeDecodeError as exc:
