@@ -100,3 +100,85 @@ def member(world: World) -> Callable[[str], Any]:
         return user
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in the test's process unless the test asks for a real worker.
+
+    Eager tasks are the same code the embedded default runs; tests whose behaviour depends on
+    a separate worker process (waiting, crashes, single-flight across processes) use
+    `real_worker` instead.
+    """
+    from worldservice.celery import app
+
+    eager = request.node.get_closest_marker("real_worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def _worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
+    """One real Celery worker for the session, on the test database and the test broker."""
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    env = dict(os.environ)
+    settings_dict = connection.settings_dict
+    env["DATABASE_URL"] = (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
+    # Send the worker the tasks of this session only.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worldservice",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    from worldservice.celery import app
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the Celery worker exited: " + process.stderr.read().decode())
+        replies = app.control.ping(timeout=0.5)
+        if replies:
+            break
+    else:
+        process.kill()
+        raise RuntimeError("the Celery worker did not answer within 30 s")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def real_worker(request: pytest.FixtureRequest, _worker_process: Any) -> Any:
+    """A live Celery worker; use with `@pytest.mark.real_worker` and transactional tests."""
+    if request.node.get_closest_marker("real_worker") is None:
+        pytest.fail("tests using the real_worker fixture need @pytest.mark.real_worker")
+    return _worker_process

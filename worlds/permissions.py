@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 from worlds.roles import Role, world_role
 from worldservice.api.errors import Forbidden, NotFound
 
-
 ROLE_ATTRIBUTE = "world_role"
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policies.api import views
+from policies.api import decide_views, views
 
 urlpatterns = [
     path("worlds/<str:world_id>/policies", views.PolicyListView.as_view(), name="policy-list"),
@@ -28,5 +28,20 @@ urlpatterns = [
         "worlds/<str:world_id>/set-default",
         views.SetDefaultView.as_view(),
         name="policy-set-default",
+    ),
+    path("worlds/<str:world_id>/decide", decide_views.DecideView.as_view(), name="decide"),
+    path("worlds/<str:world_id>/bindings", decide_views.BindingsView.as_view(), name="bindings"),
+    path("worlds/<str:world_id>/decisions", decide_views.DecisionsView.as_view(), name="decisions"),
+    path("worlds/<str:world_id>/history", decide_views.HistoryView.as_view(), name="history"),
+    path("worlds/<str:world_id>/evaluate", decide_views.EvaluateView.as_view(), name="evaluate"),
+    path(
+        "worlds/<str:world_id>/evaluations",
+        decide_views.EvaluationListView.as_view(),
+        name="evaluation-list",
+    ),
+    path(
+        "worlds/<str:world_id>/evaluations/<str:run_id>",
+        decide_views.EvaluationDetailView.as_view(),
+        name="evaluation-detail",
     ),
 ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from policies.models import PolicyStatus, WorldPolicy
 from worlds.audit import record_audit
+from worlds.decide_cache import forget_decision
 from worlds.events import record_event
 from worlds.models import World
 from worldservice.clock import rfc3339
@@ -26,6 +27,7 @@ def activate_version(*, actor: User, world: World, policy: WorldPolicy) -> None:
     world.default_policy_version = policy.version
     world.revision += 1
     world.save(update_fields=["default_policy_version", "revision", "updated_at"])
+    forget_decision(world.id)
     record_audit(
         event="policy_default_set",
         actor=actor.get_username(),

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from worlds.audit import record_audit
+from worlds.decide_cache import forget_decision
 from worlds.events import record_event
 from worlds.models import World, WorldState
 from worlds.roles import Role
@@ -110,6 +111,7 @@ def update_world(
             return world
         world.revision += 1
         world.save()
+        forget_decision(world.id)
         changed = {name: after[name] for name in after if after[name] != before[name]}
         record_audit(
             event="world_updated",
@@ -134,6 +136,7 @@ def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None 
         world.state = WorldState.DELETED
         world.revision += 1
         world.save()
+        forget_decision(world.id)
         record_audit(
             event="world_deleted",
             actor=actor.get_username(),

@@ -1,0 +1,131 @@
+"""Request bodies of bindings, decisions, history and evaluate."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from worldservice.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
+from worldservice.api.identifiers import (
+    SIDES,
+    STRATEGY_ID_REGEX,
+    RFC3339Field,
+    run_id_field,
+    strategy_id_field,
+)
+
+MAX_STRATEGIES = 20_000
+SERIES_KEYS = ("returns", "pnl", "equity")
+
+
+class BindingsSerializer(StrictSerializer):
+    strategies = serializers.ListField(child=strategy_id_field(), max_length=MAX_STRATEGIES)
+
+
+class DecisionsSerializer(StrictSerializer):
+    """Trimmed, duplicates dropped keeping order; a blank entry is an error."""
+
+    strategies = serializers.ListField(
+        child=StrictCharField(trim_whitespace=True, allow_blank=True, max_length=256),
+        max_length=MAX_STRATEGIES,
+    )
+
+    def validate_strategies(self, values: list[str]) -> list[str]:
+        pattern = re.compile(STRATEGY_ID_REGEX)
+        errors: dict[Any, list[str]] = {}  # keyed by index, as ListField errors are
+        for index, value in enumerate(values):
+            if not value:
+                errors[index] = ["A strategy id may not be blank."]
+            elif not pattern.match(value):
+                errors[index] = ["A strategy id is 1-128 characters without whitespace or '|'."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return list(dict.fromkeys(values))
+
+
+class HistorySerializer(StrictSerializer):
+    strategy_id = strategy_id_field()
+    node_id = StrictCharField(max_length=256)
+    interval = serializers.JSONField()
+    rows = StrictIntegerField(min_value=0, required=False, allow_null=True)
+    coverage_bounds = serializers.JSONField(required=False, allow_null=True)
+    conformance_flags = serializers.JSONField(required=False, allow_null=True)
+    conformance_warnings = serializers.JSONField(required=False, allow_null=True)
+    dataset_fingerprint = StrictCharField(max_length=256, required=False, allow_null=True)
+    as_of = RFC3339Field(required=False, allow_null=True)
+    artifact = serializers.JSONField(required=False, allow_null=True)
+
+    def validate_interval(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | str) or value in ("", None):
+            raise serializers.ValidationError(
+                "An interval is a number of seconds or text such as '1h'."
+            )
+        return value
+
+
+class CorrelationSerializer(StrictSerializer):
+    a = strategy_id_field()
+    b = strategy_id_field()
+    value = serializers.JSONField()
+
+
+class EvaluateSerializer(StrictSerializer):
+    metrics = serializers.DictField(child=serializers.DictField(), required=False, default=dict)
+    series = serializers.DictField(child=serializers.DictField(), required=False, default=dict)
+    correlations = CorrelationSerializer(many=True, required=False, default=list)
+    previous = serializers.ListField(
+        child=strategy_id_field(), required=False, allow_null=True, max_length=MAX_STRATEGIES
+    )
+    policy_version = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    policy = serializers.DictField(required=False, allow_null=True)
+    as_of = RFC3339Field(required=False, allow_null=True)
+    stage = StrictCharField(required=False, allow_null=True, max_length=32)
+    run_id = run_id_field(required=False, allow_null=True)
+    simulate = StrictBooleanField(required=False, default=False)
+
+    def validate_metrics(self, metrics: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        pattern = re.compile(STRATEGY_ID_REGEX)
+        if len(metrics) > MAX_STRATEGIES:
+            raise serializers.ValidationError(f"At most {MAX_STRATEGIES} strategies.")
+        errors: dict[str, list[str]] = {}
+        for strategy_id, values in metrics.items():
+            if not pattern.match(strategy_id):
+                errors[strategy_id] = ["Not a valid strategy id."]
+            elif values.get("side") not in (None, *SIDES):
+                errors[f"{strategy_id}.side"] = ["side is long or short."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return metrics
+
+    def validate_series(self, series: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        errors: dict[str, list[str]] = {}
+        for strategy_id, value in series.items():
+            unknown = sorted(set(value) - set(SERIES_KEYS))
+            if unknown:
+                errors[strategy_id] = [
+                    f"Unknown series {', '.join(unknown)}; use {', '.join(SERIES_KEYS)}."
+                ]
+            for key in set(value) & set(SERIES_KEYS):
+                points = value[key]
+                if not isinstance(points, list) or any(
+                    isinstance(p, bool) or not (p is None or isinstance(p, int | float))
+                    for p in points
+                ):
+                    errors[f"{strategy_id}.{key}"] = ["A series is a list of numbers."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return series
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("policy") is not None and attrs.get("policy_version") is not None:
+            raise serializers.ValidationError(
+                {"policy": ["Send policy_version or an inline policy, not both."]}
+            )
+        return attrs

@@ -1,0 +1,223 @@
+"""HTTP views for decide, its inputs, and evaluate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from policies.api.decide_serializers import (
+    BindingsSerializer,
+    DecisionsSerializer,
+    EvaluateSerializer,
+    HistorySerializer,
+)
+from policies.decision_ladder import DEFAULT_TTL_SECONDS
+from policies.models import (
+    EvaluationRun,
+    EvaluationStatus,
+    HistoryEntry,
+    StrategyBinding,
+    WorldDecisions,
+)
+from policies.services import inputs as input_services
+from policies.services.decide import decide
+from policies.services.evaluations import EvaluationRequest, request_evaluation
+from policies.tasks import evaluate_run
+from worlds.permissions import WorldScopedView
+from worlds.roles import Role
+from worlds.selectors import get_world
+from worldservice.api.actors import acting_user
+from worldservice.api.errors import InvalidInput, NotFound, ServiceError
+from worldservice.api.etags import not_modified, not_modified_response, with_etag
+from worldservice.api.pagination import PAGE_PARAMS, paginate
+from worldservice.api.schema import ERRORS, page_of
+from worldservice.clock import parse_rfc3339, rfc3339
+from worldservice.dispatch import run_and_wait
+from worldservice.metrics import world_decide_latency_ms
+
+JSON_OBJECT = OpenApiTypes.OBJECT
+
+
+class OperatorWritesView(WorldScopedView):
+    write_role = Role.OPERATOR
+
+
+class DecideView(WorldScopedView):
+    """The Gateway's hot read: cached envelope, content-derived ETag, Cache-Control."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATETIME)],
+        responses={200: JSON_OBJECT, 304: None, **ERRORS},
+    )
+    def get(self, request: Request, world_id: str) -> Response:
+        with world_decide_latency_ms.time():
+            raw = request.query_params.get("as_of")
+            as_of = None
+            if raw:
+                as_of = parse_rfc3339(raw)
+                if as_of is None:
+                    raise InvalidInput(
+                        "as_of is not an RFC 3339 time.",
+                        errors={"as_of": ["Expected e.g. 2025-08-28T09:00:00Z."]},
+                    )
+            body = decide(world_id, as_of)
+            ttl = int(body["ttl"].rstrip("s") or DEFAULT_TTL_SECONDS)
+            if not_modified(request, body["etag"]):
+                response = not_modified_response(body["etag"])
+            else:
+                response = with_etag(Response(body), body["etag"])
+            response["Cache-Control"] = f"max-age={ttl}"
+            return response
+
+
+class BindingsView(OperatorWritesView):
+    @extend_schema(responses={200: JSON_OBJECT, **ERRORS})
+    def get(self, request: Request, world_id: str) -> Response:
+        get_world(world_id)
+        bound = StrategyBinding.objects.filter(world_id=world_id).values_list(
+            "strategy_id", flat=True
+        )
+        return Response({"strategies": sorted(bound)})
+
+    @extend_schema(request=BindingsSerializer, responses={200: JSON_OBJECT, **ERRORS})
+    def post(self, request: Request, world_id: str) -> Response:
+        serializer = BindingsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        bound = input_services.add_bindings(
+            actor=acting_user(request),
+            world_id=world_id,
+            strategies=serializer.validated_data["strategies"],
+        )
+        return Response({"strategies": bound})
+
+
+class DecisionsView(OperatorWritesView):
+    @extend_schema(responses={200: JSON_OBJECT, **ERRORS})
+    def get(self, request: Request, world_id: str) -> Response:
+        get_world(world_id)
+        current = WorldDecisions.objects.filter(world_id=world_id).first()
+        return Response({"strategies": list(current.strategies) if current else []})
+
+    @extend_schema(request=DecisionsSerializer, responses={200: JSON_OBJECT, **ERRORS})
+    def post(self, request: Request, world_id: str) -> Response:
+        serializer = DecisionsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decided = input_services.set_decisions(
+            actor=acting_user(request),
+            world_id=world_id,
+            strategies=serializer.validated_data["strategies"],
+        )
+        return Response({"strategies": decided})
+
+
+def history_json(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "strategy_id": entry.strategy_id,
+        "node_id": entry.node_id,
+        "interval": entry.interval,
+        "rows": entry.rows,
+        "coverage_bounds": entry.coverage_bounds,
+        "conformance_flags": entry.conformance_flags,
+        "conformance_warnings": entry.conformance_warnings,
+        "dataset_fingerprint": entry.dataset_fingerprint,
+        "as_of": rfc3339(entry.as_of),
+        "artifact": entry.artifact,
+        "updated_at": rfc3339(entry.updated_at),
+    }
+
+
+class HistoryView(OperatorWritesView):
+    @extend_schema(responses={200: JSON_OBJECT, **ERRORS})
+    def get(self, request: Request, world_id: str) -> Response:
+        get_world(world_id)
+        entries = list(
+            HistoryEntry.objects.filter(world_id=world_id).order_by("as_of", "strategy_id")
+        )
+        latest = max(entries, key=lambda e: (e.as_of, e.updated_at), default=None)
+        return Response(
+            {
+                "entries": [history_json(e) for e in entries],
+                "latest": history_json(latest) if latest else None,
+            }
+        )
+
+    @extend_schema(request=HistorySerializer, responses={204: None, **ERRORS})
+    def post(self, request: Request, world_id: str) -> Response:
+        serializer = HistorySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        input_services.upsert_history(
+            actor=acting_user(request),
+            world_id=world_id,
+            update=input_services.HistoryUpdate(**serializer.validated_data),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def evaluation_json(run: EvaluationRun) -> dict[str, Any]:
+    if run.status == EvaluationStatus.COMPLETED and run.result is not None:
+        return {**run.result, "status": run.status}
+    return {
+        "evaluation_run_id": run.run_id,
+        "world_id": run.world_id,
+        "policy_version": run.policy_version,
+        "status": run.status,
+        "error": run.error or None,
+    }
+
+
+class EvaluateView(OperatorWritesView):
+    @extend_schema(
+        request=EvaluateSerializer,
+        responses={200: JSON_OBJECT, 202: OpenApiResponse(description="still running"), **ERRORS},
+    )
+    def post(self, request: Request, world_id: str) -> Response:
+        serializer = EvaluateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = request_evaluation(
+            actor=acting_user(request),
+            world_id=world_id,
+            request=EvaluationRequest(**serializer.validated_data),
+        )
+        if run.status == EvaluationStatus.PENDING:
+            wait = float(settings.WORLDSERVICE["APPLY_WAIT_SECONDS"])
+            run_and_wait(evaluate_run, run.pk, wait_seconds=wait)
+            run.refresh_from_db()
+        location = f"/worlds/{world_id}/evaluations/{run.run_id}"
+        if run.status == EvaluationStatus.PENDING:
+            return Response(
+                evaluation_json(run),
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": location},
+            )
+        if run.status == EvaluationStatus.FAILED:
+            raise ServiceError(f"The evaluation failed: {run.error}", code="evaluation_failed")
+        return Response(evaluation_json(run), headers={"Location": location})
+
+
+class EvaluationListView(WorldScopedView):
+    @extend_schema(
+        responses={200: page_of(EvaluateSerializer, "EvaluationPage"), **ERRORS},
+        parameters=PAGE_PARAMS,
+    )
+    def get(self, request: Request, world_id: str) -> Response:
+        get_world(world_id)
+        runs = EvaluationRun.objects.filter(world_id=world_id)
+        return paginate(request, runs).response(evaluation_json)
+
+
+class EvaluationDetailView(WorldScopedView):
+    @extend_schema(responses={200: JSON_OBJECT, **ERRORS})
+    def get(self, request: Request, world_id: str, run_id: str) -> Response:
+        run = EvaluationRun.objects.filter(world_id=world_id, run_id=run_id).first()
+        if run is None:
+            raise NotFound(f"No evaluation run {run_id!r} in world {world_id!r}.")
+        return Response(evaluation_json(run))

@@ -1,0 +1,19 @@
+"""Models of the policies app: versions and reviews, decide inputs, evaluations."""
+
+from policies.models.decide import DecisionMemory, HistoryEntry, StrategyBinding, WorldDecisions
+from policies.models.evaluations import EvaluationRun, EvaluationStatus, HysteresisRecord
+from policies.models.versions import PolicyApproval, PolicyStatus, ReviewDecision, WorldPolicy
+
+__all__ = [
+    "DecisionMemory",
+    "EvaluationRun",
+    "EvaluationStatus",
+    "HistoryEntry",
+    "HysteresisRecord",
+    "PolicyApproval",
+    "PolicyStatus",
+    "ReviewDecision",
+    "StrategyBinding",
+    "WorldDecisions",
+    "WorldPolicy",
+]

@@ -1,0 +1,216 @@
+"""Evaluation runs: recording a request, and carrying it out (in a Celery task)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from policies.dsl import PolicyValidationError, parse_policy, policy_to_dict
+from policies.engine import HysteresisState, build_input, evaluate
+from policies.models import EvaluationRun, EvaluationStatus, HysteresisRecord, WorldDecisions
+from policies.selectors import default_policy, get_version
+from worlds.audit import record_audit
+from worlds.models import World
+from worlds.selectors import get_world
+from worlds.services.lookup import locked_world
+from worldservice.api.errors import Conflict, InvalidInput
+from worldservice.canonical import content_hash, json_safe
+from worldservice.clock import parse_rfc3339, rfc3339
+from worldservice.context import current_correlation_id
+from worldservice.metrics import world_eval_duration_ms
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationRequest:
+    """A validated evaluate body (contract §7)."""
+
+    metrics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    series: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    correlations: Sequence[Mapping[str, Any]] = ()
+    previous: Sequence[str] | None = None
+    policy_version: int | None = None
+    policy: Mapping[str, Any] | None = None
+    as_of: dt.datetime | None = None
+    stage: str | None = None
+    run_id: str | None = None
+    simulate: bool = False
+
+    def recorded(self) -> dict[str, Any]:
+        """The request as stored on the run (JSON-safe; non-finite numbers become strings,
+        which the engine reads as missing, as it would the numbers themselves)."""
+        as_of = rfc3339(self.as_of) if self.as_of else None
+        recorded: dict[str, Any] = json_safe(
+            {
+                "metrics": self.metrics,
+                "series": self.series,
+                "correlations": list(self.correlations),
+                "previous": self.previous,
+                "policy_version": self.policy_version,
+                "policy": self.policy,
+                "as_of": as_of,
+                "stage": self.stage,
+                "simulate": self.simulate,
+            }
+        )
+        return recorded
+
+
+def _resolve_policy(world: World, request: EvaluationRequest) -> tuple[dict[str, Any], int | None]:
+    """The normalised document to evaluate and its version (None for an inline policy)."""
+    if request.policy is not None:
+        try:
+            return policy_to_dict(parse_policy(dict(request.policy))), None
+        except PolicyValidationError as exc:
+            raise InvalidInput(
+                "The inline policy is not valid.",
+                code="invalid_policy",
+                errors={f"policy.{k}": v for k, v in exc.errors.items()},
+            ) from exc
+    if request.policy_version is not None:
+        version = get_version(world.id, request.policy_version)
+        return version.document, version.version
+    current = default_policy(world)
+    if current is None:
+        raise InvalidInput(
+            "The world has no default policy; send policy_version or policy.", code="no_policy"
+        )
+    return current.document, current.version
+
+
+def request_evaluation(*, actor: User, world_id: str, request: EvaluationRequest) -> EvaluationRun:
+    """Record a pending run (idempotent per run_id) for the task to carry out."""
+    world = get_world(world_id)
+    recorded = request.recorded()
+    fingerprint = content_hash(recorded)
+    run_id = request.run_id or f"eval-{uuid.uuid4().hex[:16]}"
+    existing = EvaluationRun.objects.filter(world=world, run_id=run_id).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    document, version = _resolve_policy(world, request)
+    advances = (
+        not request.simulate
+        and request.policy is None
+        and version is not None
+        and version == world.default_policy_version
+    )
+    try:
+        with transaction.atomic():
+            return EvaluationRun.objects.create(
+                world=world,
+                run_id=run_id,
+                fingerprint=fingerprint,
+                request=recorded,
+                policy_version=version,
+                policy_document=document,
+                advances_state=advances,
+                actor=actor.get_username(),
+                correlation_id=current_correlation_id(),
+            )
+    except IntegrityError:  # the same run_id raced us in
+        return _replay(EvaluationRun.objects.get(world=world, run_id=run_id), fingerprint)
+
+
+def _replay(run: EvaluationRun, fingerprint: str) -> EvaluationRun:
+    if run.fingerprint != fingerprint:
+        raise Conflict(
+            f"run_id {run.run_id!r} was used for a different evaluation.", code="run_id_conflict"
+        )
+    return run
+
+
+def _load_state(world: World) -> dict[str, HysteresisState]:
+    return {
+        record.strategy_id: HysteresisState.from_dict(record.state)
+        for record in HysteresisRecord.objects.filter(world=world)
+    }
+
+
+def _save_state(world: World, state: Mapping[str, HysteresisState]) -> None:
+    HysteresisRecord.objects.bulk_create(
+        [
+            HysteresisRecord(world=world, strategy_id=strategy_id, state=value.to_dict())
+            for strategy_id, value in state.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["world", "strategy_id"],
+        update_fields=["state", "updated_at"],
+    )
+
+
+def _previous(world: World, recorded: Mapping[str, Any]) -> list[str]:
+    if recorded.get("previous") is not None:
+        return list(recorded["previous"])
+    decisions = WorldDecisions.objects.filter(world=world).first()
+    return list(decisions.strategies) if decisions else []
+
+
+def carry_out_evaluation(run_pk: int) -> EvaluationRun:
+    """Evaluate a pending run; the world's row lock serialises hysteresis updates."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_pk)
+        if run.status != EvaluationStatus.PENDING:
+            return run
+        world = locked_world(run.world_id)
+        recorded = run.request
+        as_of = parse_rfc3339(recorded.get("as_of") or "") or run.created_at
+        inputs = build_input(
+            recorded["metrics"],
+            as_of=as_of,
+            series=recorded.get("series") or {},
+            correlations=recorded.get("correlations") or (),
+            previous=_previous(world, recorded),
+        )
+        state = _load_state(world) if run.advances_state else {}
+        result = evaluate(
+            parse_policy(run.policy_document), inputs, state, advance_state=run.advances_state
+        )
+        if run.advances_state:
+            _save_state(world, result.state)
+        body = {
+            "evaluation_run_id": run.run_id,
+            "world_id": world.id,
+            "policy_version": run.policy_version,
+            **result.to_json(),
+        }
+        run.result = json_safe(body)
+        run.status = EvaluationStatus.COMPLETED
+        run.completed_at = timezone.now()
+        run.save(update_fields=["result", "status", "completed_at"])
+        record_audit(
+            event="evaluation_recorded",
+            actor=run.actor,
+            world_id=world.id,
+            request={
+                "run_id": run.run_id,
+                "policy_version": run.policy_version,
+                "strategies": len(inputs.strategies),
+                "as_of": as_of,
+                "simulate": recorded.get("simulate", False),
+                "stage": recorded.get("stage"),
+            },
+            result={
+                "active": body["active"],
+                "plan": body["plan"],
+                "advanced_state": run.advances_state,
+            },
+        )
+    world_eval_duration_ms.observe((time.perf_counter() - started) * 1000)
+    return run
+
+
+def fail_evaluation(run_pk: int, error: str) -> None:
+    EvaluationRun.objects.filter(pk=run_pk, status=EvaluationStatus.PENDING).update(
+        status=EvaluationStatus.FAILED, error=error[:2000], completed_at=timezone.now()
+    )

@@ -1,0 +1,26 @@
+"""Celery tasks of the policies app: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from policies.models import EvaluationRun
+from policies.services.evaluations import carry_out_evaluation, fail_evaluation
+from worldservice.context import correlation_scope
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="policies.evaluate_run", acks_late=True)
+def evaluate_run(run_pk: int) -> None:
+    correlation_id = (
+        EvaluationRun.objects.filter(pk=run_pk).values_list("correlation_id", flat=True).first()
+    )
+    with correlation_scope(correlation_id):
+        try:
+            carry_out_evaluation(run_pk)
+        except Exception as exc:
+            logger.exception("evaluation run %s failed", run_pk)
+            fail_evaluation(run_pk, f"{type(exc).__name__}: {exc}")
