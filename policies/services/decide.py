@@ -39,7 +39,10 @@ def _history(world: World, moment: dt.datetime | None) -> HistoryFacts | None:
 def _inputs(world: World, requested_as_of: dt.datetime | None, now: dt.datetime) -> DecideInputs:
     policy = default_policy(world)
     max_lag = parse_policy(policy.document).data_currency.max_lag_seconds if policy else None
-    decided = WorldDecisions.objects.filter(world=world).values_list("strategies", flat=True)
+    decided: list[str] = (
+        WorldDecisions.objects.filter(world=world).values_list("strategies", flat=True).first()
+        or []
+    )
     bound = StrategyBinding.objects.filter(world=world).values_list("strategy_id", flat=True)
     memory = DecisionMemory.objects.filter(world=world).first()
     return DecideInputs(
@@ -50,7 +53,7 @@ def _inputs(world: World, requested_as_of: dt.datetime | None, now: dt.datetime)
         policy_version=world.default_policy_version or 0,
         max_lag_seconds=max_lag,
         bindings=tuple(sorted(bound)),
-        decisions=tuple(next(iter(decided), None) or ()),
+        decisions=tuple(decided),
         history=_history(world, requested_as_of or now),
         requested_as_of=requested_as_of,
         now=now,
