@@ -39,3 +39,11 @@ def make_world(*, owner: Any, world_id: str, **fields: Any) -> World:
 
 def token_for(user: Any, **kwargs: Any) -> str:
     return issue_token(user=user, actor="tests", **kwargs).secret
+
+
+def override_worldservice(**changes: Any) -> Any:
+    """`override_settings` for some WORLDSERVICE keys, keeping the others."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    return override_settings(WORLDSERVICE={**settings.WORLDSERVICE, **changes})

@@ -54,6 +54,8 @@ class WorldServiceConfig:
     max_body_bytes: int = 1024 * 1024
     decide_ttl_seconds: int = 300
     token_cache_seconds: int = 30
+    # A testing knob: pause after each apply stage so fault tests can kill a worker mid-apply.
+    apply_stage_delay_seconds: float = 0.0
 
     def as_settings(self) -> dict[str, Any]:
         """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
@@ -66,6 +68,7 @@ class WorldServiceConfig:
             "MAX_BODY_BYTES": self.max_body_bytes,
             "DECIDE_TTL_SECONDS": self.decide_ttl_seconds,
             "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
+            "APPLY_STAGE_DELAY_SECONDS": self.apply_stage_delay_seconds,
         }
 
 
@@ -81,4 +84,6 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         max_body_bytes=env_int(env, "WORLDSERVICE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         decide_ttl_seconds=env_int(env, "WORLDSERVICE_DECIDE_TTL_SECONDS", 300, minimum=1),
         token_cache_seconds=env_int(env, "WORLDSERVICE_TOKEN_CACHE_SECONDS", 30),
+        apply_stage_delay_seconds=float(env_int(env, "WORLDSERVICE_APPLY_STAGE_DELAY_MS", 0))
+        / 1000,
     )

@@ -6,9 +6,8 @@ import json
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import override_settings
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, override_worldservice
 from worlds.models import World, WorldAuditLog, WorldUserObjectPermission
 
 pytestmark = pytest.mark.django_db
@@ -99,13 +98,13 @@ def test_create_world__odd_but_valid_unicode_name__stored_verbatim(writer, clien
     assert World.objects.get(pk="w9").name == name
 
 
-@override_settings(WORLDSERVICE={"MAX_BODY_BYTES": 2048})
 def test_oversized_body__413_and_nothing_stored(writer, client_for):
     client = client_for(writer)
     before = _state()
     body = json.dumps({"id": "w9", "name": "x", "description": "d" * 5000})
 
-    response = client.post("/worlds", body, content_type="application/json")
+    with override_worldservice(MAX_BODY_BYTES=2048):
+        response = client.post("/worlds", body, content_type="application/json")
 
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
