@@ -19,11 +19,11 @@ from rebalancing.planner import (
     plan_to_dict,
     worlds_named,
 )
-from worldservice.api.errors import Conflict, Forbidden, NotFound, ServiceError
-from worldservice.canonical import content_hash
 from worlds.audit import record_audit
 from worlds.events import record_event
 from worlds.roles import Role, world_role
+from worldservice.api.errors import Conflict, Forbidden, NotFound, ServiceError
+from worldservice.canonical import content_hash
 
 ALLOCATION_ONLY_KEYS = ("run_id", "world_allocations", "execute")
 

@@ -37,7 +37,7 @@ from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound, ServiceError
 from worldservice.api.etags import not_modified, not_modified_response, with_etag
 from worldservice.api.pagination import PAGE_PARAMS, paginate
-from worldservice.api.schema import ERRORS, page_of
+from worldservice.api.schema import ERRORS
 from worldservice.clock import parse_rfc3339, rfc3339
 from worldservice.dispatch import run_and_wait
 from worldservice.metrics import world_decide_latency_ms
@@ -205,8 +205,9 @@ class EvaluateView(OperatorWritesView):
 
 class EvaluationListView(WorldScopedView):
     @extend_schema(
-        responses={200: page_of(EvaluateSerializer, "EvaluationPage"), **ERRORS},
+        responses={200: JSON_OBJECT, **ERRORS},
         parameters=PAGE_PARAMS,
+        operation_id="worlds_evaluations_list",
     )
     def get(self, request: Request, world_id: str) -> Response:
         get_world(world_id)

@@ -15,11 +15,11 @@ from rest_framework.views import APIView
 from rebalancing import services
 from rebalancing.models import WorldAllocation
 from rebalancing.planner import plan_to_dict, worlds_named
+from worlds.roles import Role, visible_worlds, world_role
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
 from worldservice.api.schema import ERRORS
 from worldservice.clock import rfc3339
-from worlds.roles import Role, visible_worlds, world_role
 
 ALLOCATION_TTL_SECONDS = 300
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 STRATEGY_ID_REGEX = r"^[^\s|]{1,128}$"
@@ -29,6 +31,7 @@ def run_id_field(**kwargs: Any) -> serializers.RegexField:
     )
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class RFC3339Field(serializers.Field):
     """An RFC 3339 time with an offset (naive times are refused, not guessed)."""
 
