@@ -21,8 +21,8 @@ from rebalancing.planner import (
 )
 from worlds.audit import record_audit
 from worlds.events import record_event
-from worlds.roles import Role, world_role
-from worldservice.api.errors import Conflict, Forbidden, NotFound, ServiceError
+from worlds.roles import Role, require_role
+from worldservice.api.errors import Conflict, ServiceError
 from worldservice.canonical import content_hash
 
 ALLOCATION_ONLY_KEYS = ("run_id", "world_allocations", "execute")
@@ -54,14 +54,10 @@ def plan(request: RebalanceRequest) -> RebalancePlan:
         raise RebalanceRefused(exc) from exc
 
 
-def require_role(user: User, world_ids: set[str], needed: Role) -> None:
+def require_role_on_all(user: User, world_ids: set[str], needed: Role) -> None:
     """The caller needs `needed` on every world the request names; an unseen world is 404."""
     for world_id in sorted(world_ids):
-        role = world_role(user, world_id)
-        if role is None:
-            raise NotFound(f"World {world_id!r} does not exist.")
-        if role < needed:
-            raise Forbidden(f"This needs the {needed.label} role on world {world_id!r}.")
+        require_role(user, world_id, needed)
 
 
 def _replayed(kind: str, run_id: str | None, fingerprint: str) -> dict[str, Any] | None:
@@ -115,7 +111,7 @@ def _announce(actor: User, request: RebalanceRequest, body: Mapping[str, Any]) -
 def apply_rebalancing(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any]:
     """Plan and record: audit rows and events per world; idempotent with a run_id."""
     request = parse(data)
-    require_role(actor, worlds_named(request), Role.OPERATOR)
+    require_role_on_all(actor, worlds_named(request), Role.OPERATOR)
     fingerprint = content_hash(dict(data))
     replay = _replayed(RebalanceKind.REBALANCING_APPLY, request.run_id, fingerprint)
     if replay is not None:
@@ -152,7 +148,7 @@ def upsert_allocations(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any
         world_alloc_before={w: before.get(w, a) for w, a in allocations.items()},
     )
     request = parse(planner_body)
-    require_role(actor, worlds_named(request), Role.OPERATOR)
+    require_role_on_all(actor, worlds_named(request), Role.OPERATOR)
     fingerprint = content_hash(dict(data))
     replay = _replayed(RebalanceKind.ALLOCATION, run_id, fingerprint)
     if replay is not None:

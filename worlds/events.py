@@ -7,7 +7,7 @@ rolled-back change never leaks an event and a Redis outage never loses one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -28,26 +28,40 @@ EVENT_SOURCE = "worldservice"
 
 def record_event(*, world_id: str, type: str, data: Mapping[str, Any]) -> WorldEvent:
     """Store one event for `world_id` with the next per-world `seq`."""
+    return record_events(world_id=world_id, type=type, items=[data])[0]
+
+
+def record_events(
+    *, world_id: str, type: str, items: Sequence[Mapping[str, Any]]
+) -> list[WorldEvent]:
+    """Store events for `world_id` with consecutive `seq`s, in one insert (apply writes many)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the change")
     lock_for_transaction(f"events:{world_id}")
     last = WorldEvent.objects.filter(world_id=world_id).aggregate(last=Max("seq"))["last"] or 0
-    seq = last + 1
-    idempotency_key = f"{world_id}:{seq}"
-    payload = json_safe(
-        {**data, "world_id": world_id, "seq": seq, "idempotency_key": idempotency_key}
-    )
-    return WorldEvent.objects.create(
-        world_id=world_id,
-        seq=seq,
-        type=type,
-        data=payload,
-        correlation_id=current_correlation_id(),
-        idempotency_key=idempotency_key,
-        created_at=timezone.now(),
-    )
+    now = timezone.now()
+    correlation_id = current_correlation_id()
+    events = []
+    for offset, data in enumerate(items, start=1):
+        seq = last + offset
+        idempotency_key = f"{world_id}:{seq}"
+        payload = json_safe(
+            {**data, "world_id": world_id, "seq": seq, "idempotency_key": idempotency_key}
+        )
+        events.append(
+            WorldEvent(
+                world_id=world_id,
+                seq=seq,
+                type=type,
+                data=payload,
+                correlation_id=correlation_id,
+                idempotency_key=idempotency_key,
+                created_at=now,
+            )
+        )
+    return WorldEvent.objects.bulk_create(events)
 
 
 def as_cloudevent(event: WorldEvent) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from worlds.roles import Role, world_role
-from worldservice.api.errors import Forbidden, NotFound
+from worlds.roles import Role, require_role, world_role
 
 ROLE_ATTRIBUTE = "world_role"
 
@@ -29,17 +28,11 @@ class WorldRolePermission(BasePermission):
         if not request.user or not request.user.is_authenticated:
             return False
         world_id: str = view.kwargs["world_id"]
-        role = world_role(request.user, world_id)
-        setattr(request, ROLE_ATTRIBUTE, role)
         needed: Role | None = view.required_role(request)
         if needed is None:  # the view checks access itself (e.g. approvers without a role)
+            setattr(request, ROLE_ATTRIBUTE, world_role(request.user, world_id))
             return True
-        if role is None:
-            raise NotFound(f"World {world_id!r} does not exist.")
-        if role < needed:
-            raise Forbidden(
-                f"This needs the {needed.label} role on world {world_id!r}; you are {role.label}."
-            )
+        setattr(request, ROLE_ATTRIBUTE, require_role(request.user, world_id, needed))
         return True
 
 

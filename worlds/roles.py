@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPermission
+from worldservice.api.errors import Forbidden, NotFound
 
 ROLE_CACHE_SECONDS = 60
 APPROVE_PERMISSION = "policies.approve_worldpolicy"
@@ -98,6 +99,18 @@ def world_role(user: User, world_id: str) -> Role | None:
         cached = int(found) if found is not None else 0
         cache.set(key, cached, ROLE_CACHE_SECONDS)
     return Role(cached) if cached else None
+
+
+def require_role(user: User, world_id: str, needed: Role) -> Role:
+    """The caller's role, if it is at least `needed`: no role is 404, too low a role is 403."""
+    role = world_role(user, world_id)
+    if role is None:
+        raise NotFound(f"World {world_id!r} does not exist.")
+    if role < needed:
+        raise Forbidden(
+            f"This needs the {needed.label} role on world {world_id!r}; you are {role.label}."
+        )
+    return role
 
 
 def forget_role(world_id: str, user_id: int) -> None:

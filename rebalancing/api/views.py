@@ -38,7 +38,7 @@ class RebalancePlanView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request: Request) -> Response:
         plan_request = services.parse(_body(request))
-        services.require_role(acting_user(request), worlds_named(plan_request), Role.READER)
+        services.require_role_on_all(acting_user(request), worlds_named(plan_request), Role.READER)
         return Response(plan_to_dict(services.plan(plan_request)))
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from worlds.api import views
+from worlds.api.events_views import WorldEventsView
 
 urlpatterns = [
     path("worlds", views.WorldListView.as_view(), name="world-list"),
@@ -15,6 +16,7 @@ urlpatterns = [
         name="member-detail",
     ),
     path("worlds/<str:world_id>/audit", views.WorldAuditView.as_view(), name="world-audit"),
+    path("worlds/<str:world_id>/events", WorldEventsView.as_view(), name="world-events"),
     path("audit", views.AuditView.as_view(), name="audit"),
     path("audit/verify", views.AuditVerifyView.as_view(), name="audit-verify"),
 ]

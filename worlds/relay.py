@@ -1,0 +1,150 @@
+"""The outbox relay: copy recorded events, in order, from `WorldEvent` to the Redis Stream.
+
+One call of `relay_batch` is one database transaction:
+
+1. take the relay lock (`pg_try_advisory_xact_lock`); when another relay holds it, do nothing;
+2. claim the oldest unrelayed rows by id with `SELECT ... FOR UPDATE SKIP LOCKED`;
+3. `XADD` them, in id order, in one `MULTI`/`EXEC` pipeline;
+4. set their `relayed_at` and commit.
+
+If Redis fails, the exception rolls the transaction back and the rows stay pending for the next
+call; if the commit fails after `EXEC`, the next call publishes them again. Delivery is therefore
+at least once, and consumers drop repeats by the CloudEvent `id` (the event's `idempotency_key`).
+
+Ordering. `record_events` serialises the writers of one world on a per-world lock, so a world's
+events commit in `seq` order with ids in that order, and a relay that sees `seq` N also sees every
+earlier `seq`. The relay lock makes one relay active at a time (others return 0 at once), so no
+second relay can publish a world's `seq` N+1 while the first still holds N. Only the lock holder
+ever locks outbox rows, so `SKIP LOCKED` never skips one: it only keeps a claim from waiting.
+On SQLite (the embedded default) there is no Redis and the relay is a no-op; were one configured,
+SQLite's IMMEDIATE transactions already serialise relays.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from worlds.events import as_cloudevent
+from worlds.models import WorldEvent
+from worldservice.metrics import activation_skew_seconds, audit_backlog_depth
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 500
+STREAM_FIELD = "event"
+# The two-key advisory lock namespace of the relay (worldservice.locks uses 7001).
+RELAY_LOCK_CLASS = 7002
+RELAY_LOCK_ID = 1
+REDIS_TIMEOUT_SECONDS = 5.0
+
+
+@lru_cache(maxsize=4)
+def _stream_client(url: str) -> redis.Redis:
+    """One client (and connection pool) per Redis URL for the life of the process."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+
+
+def stream_name() -> str:
+    return str(settings.WORLDSERVICE["EVENT_STREAM"])
+
+
+def relay_enabled() -> bool:
+    """Without Redis (the embedded default) there is no stream: events are only recorded."""
+    return bool(settings.REDIS_URL)
+
+
+def pending_count() -> int:
+    """Recorded events not yet relayed; also refreshes the `audit_backlog_depth` gauge."""
+    count = WorldEvent.objects.filter(relayed_at__isnull=True).count()
+    audit_backlog_depth.set(count)
+    return count
+
+
+def encode_event(event: WorldEvent) -> str:
+    """The stream entry's `event` field: the CloudEvents JSON object, compact UTF-8."""
+    return json.dumps(as_cloudevent(event), ensure_ascii=False, separators=(",", ":"))
+
+
+def _take_relay_lock() -> bool:
+    """Hold the single-relay lock until the transaction ends; False when another relay has it."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", [RELAY_LOCK_CLASS, RELAY_LOCK_ID]
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _claim(limit: int) -> list[WorldEvent]:
+    rows = WorldEvent.objects.filter(relayed_at__isnull=True).order_by("id")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return list(rows[:limit])
+
+
+def _publish(client: redis.Redis, events: Sequence[WorldEvent]) -> None:
+    """XADD every event, in order, as one MULTI/EXEC: Redis applies all of them or none."""
+    pipeline = client.pipeline(transaction=True)
+    stream = stream_name()
+    for event in events:
+        pipeline.xadd(stream, {STREAM_FIELD: encode_event(event)})
+    pipeline.execute()
+
+
+def relay_batch(*, limit: int = DEFAULT_BATCH) -> int:
+    """Publish up to `limit` pending events, oldest first; the number published.
+
+    Returns 0 when there is nothing to do, no Redis is configured, or another relay is active.
+    Redis errors (`redis.RedisError`) propagate after the transaction rolled back, so the
+    events stay pending.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    if not relay_enabled():
+        return 0
+    client = _stream_client(str(settings.REDIS_URL))
+    with transaction.atomic():
+        if not _take_relay_lock():
+            return 0
+        events = _claim(limit)
+        if not events:
+            audit_backlog_depth.set(0)
+            return 0
+        _publish(client, events)
+        published_at = timezone.now()
+        WorldEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+            relayed_at=published_at
+        )
+    skew = max((published_at - event.created_at).total_seconds() for event in events)
+    activation_skew_seconds.set(max(skew, 0.0))
+    if len(events) == limit:
+        pending_count()
+    else:
+        audit_backlog_depth.set(0)
+    logger.debug("relayed %d events to %s", len(events), stream_name())
+    return len(events)
+
+
+def relay_pending(*, limit: int = DEFAULT_BATCH) -> int:
+    """Relay batches until none is full: everything pending when called. The number published."""
+    total = 0
+    while True:
+        published = relay_batch(limit=limit)
+        total += published
+        if published < limit:
+            return total
