@@ -56,3 +56,26 @@ class RequestBodyLimitMiddleware:
                 status=413,
             )
         return self.get_response(request)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class WriteFailureMetricsMiddleware:
+    """Count writes the service failed to carry out (`registry_write_fail_total`)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from worldservice.metrics import registry_write_fail_total
+
+        try:
+            response = self.get_response(request)
+        except Exception:
+            if request.method in WRITE_METHODS:
+                registry_write_fail_total.inc()
+            raise
+        if response.status_code >= 500 and request.method in WRITE_METHODS:
+            registry_write_fail_total.inc()
+        return response

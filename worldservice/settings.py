@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "worldservice.middleware.CorrelationIdMiddleware",
     "worldservice.middleware.RequestBodyLimitMiddleware",
+    "worldservice.middleware.WriteFailureMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
