@@ -1,7 +1,7 @@
 """Recording events in the transactional outbox, and their CloudEvents form.
 
 An event is written in the same transaction as the change it reports; the relay (see
-`activation.relay`) later copies it to the Redis Stream. Nothing is published directly, so a
+`worlds.relay`) later copies it to the Redis Stream. Nothing is published directly, so a
 rolled-back change never leaks an event and a Redis outage never loses one.
 """
 

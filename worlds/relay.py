@@ -111,7 +111,8 @@ def relay_batch(*, limit: int = DEFAULT_BATCH) -> int:
 
     Returns 0 when there is nothing to do, no Redis is configured, or another relay is active.
     Redis errors (`redis.RedisError`) propagate after the transaction rolled back, so the
-    events stay pending.
+    events stay pending. Call it outside any transaction of a change: it publishes before its
+    own transaction commits.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import redis
 from celery import shared_task
@@ -11,19 +12,16 @@ from worlds.relay import relay_batch
 
 logger = logging.getLogger("worlds.relay")
 
-# For deployments that relay from beat instead of the `relay` process (see docs/events.md).
-# `expires` drops runs that waited longer than a few periods, so a stalled worker does not
-# come back to a pile of them. The relay lock makes overlapping runs harmless anyway.
-RELAY_BEAT_SCHEDULE = {
-    "relay-outbox": {
-        "task": "worlds.relay_outbox",
-        "schedule": 1.0,
-        "options": {"expires": 5.0},
-    },
+# For deployments that relay from beat instead of the `relay` process (see docs/events.md):
+# merge into CELERY_BEAT_SCHEDULE.
+RELAY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "relay-outbox": {"task": "worlds.relay_outbox", "schedule": 1.0},
 }
 
 
-@shared_task(name="worlds.relay_outbox", ignore_result=True)
+# `expires` (seconds) drops runs that waited longer than a few periods, so a stalled worker does
+# not come back to a pile of them; the relay lock makes overlapping runs harmless anyway.
+@shared_task(name="worlds.relay_outbox", ignore_result=True, expires=5)
 def relay_outbox() -> int:
     """Relay one batch of the outbox; a Redis outage leaves the events for the next run."""
     try:
