@@ -47,3 +47,22 @@ def override_worldservice(**changes: Any) -> Any:
     from django.test import override_settings
 
     return override_settings(WORLDSERVICE={**settings.WORLDSERVICE, **changes})
+
+
+def unfinished_apply_run(world: World, run_id: str = "in-flight") -> Any:
+    """An apply run that has not finished, as a busy worker would leave it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from activation.apply.models import ApplyRun
+
+    return ApplyRun.objects.create(
+        world=world,
+        run_id=run_id,
+        fingerprint="sha256:0",
+        request={},
+        actor="tests",
+        phase="freeze",
+        lease_expires_at=timezone.now() + dt.timedelta(minutes=5),
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import redis
 from celery import shared_task
@@ -11,12 +10,6 @@ from celery import shared_task
 from worlds.relay import relay_batch
 
 logger = logging.getLogger("worlds.relay")
-
-# For deployments that relay from beat instead of the `relay` process (see docs/events.md):
-# merge into CELERY_BEAT_SCHEDULE.
-RELAY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "relay-outbox": {"task": "worlds.relay_outbox", "schedule": 1.0},
-}
 
 
 # `expires` (seconds) drops runs that waited longer than a few periods, so a stalled worker does

@@ -13,6 +13,7 @@ from typing import Any
 
 import dj_database_url
 
+from worldservice.beat import CELERY_BEAT_SCHEDULE as BEAT_SCHEDULE
 from worldservice.config import env_bool, load_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -125,6 +126,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 if REDIS_URL:
     CACHES = {

@@ -15,6 +15,7 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("worlds.api.urls")),
     path("", include("policies.api.urls")),
+    path("", include("activation.api.urls")),
     path("", include("rebalancing.api.urls")),
 ]
 

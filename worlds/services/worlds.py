@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
+from activation.services.overrides import deactivate_all
 from worlds.audit import record_audit
 from worlds.decide_cache import forget_decision
 from worlds.events import record_event
@@ -137,6 +138,7 @@ def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None 
         world.revision += 1
         world.save()
         forget_decision(world.id)
+        deactivate_all(actor=actor, world_id=world.id)
         record_audit(
             event="world_deleted",
             actor=actor.get_username(),

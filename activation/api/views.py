@@ -1,0 +1,178 @@
+"""HTTP views for activation: the Gateway's hot read, the set, its hash and the override.
+
+The entry GET is read thousands of times a second, so it skips DRF's content negotiation and
+serializers: the selector does one store round trip and the body is dumped straight to JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+
+from activation import selectors
+from activation.api.serializers import (
+    ActivationAtSerializer,
+    ActivationEnvelopeSerializer,
+    ActivationOverrideSerializer,
+    ActivationSetSerializer,
+    StateHashSerializer,
+)
+from activation.entries import SIDES
+from activation.services.overrides import override_activation
+from worlds.permissions import WorldScopedView
+from worlds.roles import Role
+from worldservice.api.actors import acting_user
+from worldservice.api.errors import InvalidInput, NotFound
+from worldservice.api.etags import if_match, parse_etags, quote
+from worldservice.api.identifiers import STRATEGY_ID_REGEX
+from worldservice.api.schema import ERROR_BODY, ERRORS
+from worldservice.clock import parse_rfc3339
+
+_STRATEGY_ID = re.compile(STRATEGY_ID_REGEX)
+JSON = "application/json"
+
+ACTIVATION_READ = PolymorphicProxySerializer(
+    component_name="ActivationRead",
+    serializers=[ActivationEnvelopeSerializer, ActivationSetSerializer, ActivationAtSerializer],
+    resource_type_field_name=None,
+)
+READ_PARAMS = [
+    OpenApiParameter(
+        "strategy_id", str, description="With `side`: that entry's envelope (else the set)."
+    ),
+    OpenApiParameter("side", str, enum=list(SIDES), description="With `strategy_id`."),
+    OpenApiParameter(
+        "at",
+        OpenApiTypes.DATETIME,
+        description="The set as it stood then, with the policy version in force and the last "
+        "change (not with strategy_id/side).",
+    ),
+]
+
+
+def json_response(body: Any, *, etag: str | None = None, status: int = 200) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        content_type=JSON,
+        status=status,
+    )
+    if etag is not None:
+        response["ETag"] = quote(etag)
+    return response
+
+
+def _not_modified(request: Request, etag: str) -> HttpResponse | None:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return None
+    tags = parse_etags(header)
+    if "*" in tags or etag in tags:
+        response = HttpResponse(status=304)
+        response["ETag"] = quote(etag)
+        return response
+    return None
+
+
+def _bad_query(message: str, **errors: str) -> InvalidInput:
+    return InvalidInput(message, errors={name: [text] for name, text in errors.items()})
+
+
+class ActivationView(WorldScopedView):
+    write_role = Role.OPERATOR
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        parameters=READ_PARAMS,
+        responses={200: ACTIVATION_READ, 304: None, **ERRORS},
+        description="One entry (`strategy_id` and `side`; 404 when there is none: treat it as "
+        "inactive), the whole set (no query), or the set at a past time (`at`).",
+    )
+    def get(self, request: Request, world_id: str) -> HttpResponse:
+        params = request.query_params
+        strategy_id = params.get("strategy_id")
+        side = params.get("side")
+        at = params.get("at")
+        if strategy_id is None and side is None:
+            if at is not None:
+                return self._at(world_id, at)
+            body, settled = selectors.read_set(world_id)
+            if not settled:  # being rebuilt: inactive, and not to be cached
+                return json_response(body)
+            etag = f"act:{world_id}:set:{body['version']}"
+            return _not_modified(request, etag) or json_response(body, etag=etag)
+        if at is not None:
+            raise _bad_query(
+                "`at` reads the whole set; leave out strategy_id and side.",
+                at="Not with strategy_id/side.",
+            )
+        if strategy_id is None or side is None:
+            missing = "side" if side is None else "strategy_id"
+            raise _bad_query(
+                "Give both strategy_id and side (or neither, for the whole set).",
+                **{missing: "Required with the other."},
+            )
+        if not _STRATEGY_ID.match(strategy_id):
+            raise _bad_query(
+                "Invalid strategy_id.",
+                strategy_id="A strategy id is 1-128 characters without whitespace or '|'.",
+            )
+        if side not in SIDES:
+            raise _bad_query("Invalid side.", side="One of long, short.")
+        envelope = selectors.read_entry(world_id, strategy_id, side)
+        if envelope is None:
+            raise NotFound(
+                f"World {world_id!r} has no activation entry for {strategy_id}|{side} "
+                "(treat it as inactive)."
+            )
+        etag = envelope["etag"]
+        return _not_modified(request, etag) or json_response(envelope, etag=etag)
+
+    def _at(self, world_id: str, raw: str) -> HttpResponse:
+        moment = parse_rfc3339(raw)
+        if moment is None:
+            raise _bad_query(
+                "at is not an RFC 3339 time.", at="Expected e.g. 2025-08-28T09:00:00Z."
+            )
+        return json_response(selectors.state_at(world_id, moment))
+
+    @extend_schema(
+        request=ActivationOverrideSerializer,
+        responses={
+            200: ActivationEnvelopeSerializer,
+            **ERRORS,
+            503: OpenApiResponse(ERROR_BODY, description="The set is being rebuilt; retry."),
+        },
+        description="Override one entry (operator). `If-Match` with the entry's etag → 412 on "
+        "mismatch; 409 `apply_in_progress`, `live_not_allowed`, `world_deleted`, "
+        "`world_suspended`.",
+    )
+    def put(self, request: Request, world_id: str) -> HttpResponse:
+        serializer = ActivationOverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        envelope = override_activation(
+            actor=acting_user(request),
+            world_id=world_id,
+            expected_etags=if_match(request),
+            **serializer.validated_data,
+        )
+        return json_response(envelope, etag=envelope["etag"])
+
+
+class ActivationStateHashView(WorldScopedView):
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={200: StateHashSerializer, **ERRORS})
+    def get(self, request: Request, world_id: str) -> HttpResponse:
+        return json_response(selectors.read_state_hash(world_id))

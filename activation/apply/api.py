@@ -1,0 +1,146 @@
+"""HTTP views of the 2-phase apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from activation.apply.models import ApplyPhase, ApplyRun
+from activation.apply.services import ApplyRequest, request_apply
+from activation.tasks import apply_run
+from policies.api.decide_serializers import EvaluateSerializer
+from policies.services.evaluations import EvaluationRequest
+from worlds.permissions import WorldScopedView
+from worlds.roles import Role
+from worlds.selectors import get_world
+from worldservice.api.actors import acting_user
+from worldservice.api.errors import NotFound
+from worldservice.api.fields import StrictSerializer
+from worldservice.api.identifiers import run_id_field, strategy_id_field
+from worldservice.api.pagination import PAGE_PARAMS, paginate
+from worldservice.api.schema import ERRORS
+from worldservice.dispatch import run_and_wait
+
+EVALUATE_FIELDS = (
+    "metrics",
+    "series",
+    "correlations",
+    "previous",
+    "policy_version",
+    "policy",
+    "as_of",
+    "stage",
+    "simulate",
+)
+
+
+class PlanSerializer(StrictSerializer):
+    activate = serializers.ListField(child=strategy_id_field(), required=False, default=list)
+    deactivate = serializers.ListField(child=strategy_id_field(), required=False, default=list)
+
+
+class ApplySerializer(StrictSerializer):
+    """`run_id` plus one of `plan`, `evaluation_run_id` or `metrics` (with evaluate fields)."""
+
+    run_id = run_id_field()
+    plan = PlanSerializer(required=False)
+    evaluation_run_id = run_id_field(required=False)
+    weights = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=1), required=False
+    )
+    gating_policy = serializers.DictField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # The evaluate-then-apply form carries evaluate's own fields, validated by its serializer.
+        if isinstance(data, dict) and "metrics" in data:
+            evaluate = EvaluateSerializer(data={k: data[k] for k in EVALUATE_FIELDS if k in data})
+            evaluate.is_valid(raise_exception=True)
+            rest = {k: v for k, v in data.items() if k not in EVALUATE_FIELDS}
+            return {**super().to_internal_value(rest), "evaluation": evaluate.validated_data}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in ("plan", "evaluation_run_id", "evaluation") if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {"body": ["Send exactly one of 'plan', 'evaluation_run_id' or 'metrics'."]}
+            )
+        return attrs
+
+
+def run_json(run: ApplyRun) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "ok": run.ok,
+        "phase": run.phase,
+        "active": run.active,
+        "stages": run.stages,
+        "error": run.error or None,
+    }
+
+
+class ApplyView(WorldScopedView):
+    write_role = Role.OPERATOR
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        parameters=PAGE_PARAMS,
+        operation_id="worlds_apply_list",
+    )
+    def get(self, request: Request, world_id: str) -> Response:
+        get_world(world_id)
+        return paginate(request, ApplyRun.objects.filter(world_id=world_id)).response(run_json)
+
+    @extend_schema(
+        request=ApplySerializer,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            202: OpenApiResponse(description="Accepted; see Location"),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request, world_id: str) -> Response:
+        serializer = ApplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        evaluation = data.pop("evaluation", None)
+        apply_request = ApplyRequest(
+            run_id=data["run_id"],
+            plan=data.get("plan"),
+            evaluation_run_id=data.get("evaluation_run_id"),
+            evaluation=EvaluationRequest(**evaluation) if evaluation is not None else None,
+            weights=data.get("weights"),
+            gating_policy=data.get("gating_policy"),
+        )
+        run, created = request_apply(
+            actor=acting_user(request), world_id=world_id, request=apply_request
+        )
+        location = f"/worlds/{world_id}/apply/{run.run_id}"
+        respond_async = "respond-async" in request.headers.get("Prefer", "")
+        if created:
+            wait = 0.0 if respond_async else float(settings.WORLDSERVICE["APPLY_WAIT_SECONDS"])
+            run_and_wait(apply_run, run.pk, wait_seconds=wait)
+            run.refresh_from_db()
+        if not run.finished:
+            return Response(
+                run_json(run), status=status.HTTP_202_ACCEPTED, headers={"Location": location}
+            )
+        body = {"ok": run.ok, "run_id": run.run_id, "active": run.active, "phase": run.phase}
+        if run.phase == ApplyPhase.ROLLED_BACK:
+            body["error"] = run.error
+        return Response(body, headers={"Location": location})
+
+
+class ApplyRunView(WorldScopedView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    def get(self, request: Request, world_id: str, run_id: str) -> Response:
+        run = ApplyRun.objects.filter(world_id=world_id, run_id=run_id).first()
+        if run is None:
+            raise NotFound(f"No apply run {run_id!r} in world {world_id!r}.")
+        return Response(run_json(run))

@@ -1,0 +1,35 @@
+"""One Redis client per process (and per URL), shared by the store, the locks and recovery."""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+from django.conf import settings
+
+_clients: dict[str, redis.Redis] = {}
+_lock = threading.Lock()
+
+
+def redis_configured() -> bool:
+    """Redis is used for activation whenever `REDIS_URL` is set (else the database is)."""
+    return bool(settings.REDIS_URL)
+
+
+def get_redis() -> redis.Redis:
+    """The shared client for `settings.REDIS_URL` (connection-pooled, fork-safe)."""
+    url = str(settings.REDIS_URL)
+    client = _clients.get(url)
+    if client is None:
+        with _lock:
+            client = _clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(
+                    url,
+                    decode_responses=True,
+                    socket_connect_timeout=2,
+                    socket_timeout=5,
+                    health_check_interval=30,
+                )
+                _clients[url] = client
+    return client

@@ -1,0 +1,149 @@
+"""Reads of the activation set for the API.
+
+`read_entry` is the Gateway's hot path: in steady state it is one store round trip (one Lua call
+on Redis) and no database query. Only the unusual cases do more: an expired override is reverted
+before answering, and a set Redis lost is rebuilt (or answered as inactive meanwhile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from activation.entries import Entry, Key, envelope, is_expired, now_text, set_hash
+from activation.history import REPLAYED_AUDIT_EVENTS, recorded_state
+from activation.store import SetState, get_store
+from activation.store.watermark import highest_issued
+from worlds.models import WorldAuditLog
+from worldservice.clock import rfc3339
+
+logger = logging.getLogger(__name__)
+
+
+def _recovered(world_id: str) -> bool:
+    """The store lost (or never had) the world's counter: ready it; False → answer inactive."""
+    from activation.services.recovery import ensure_ready
+
+    try:
+        return ensure_ready(world_id)
+    except Exception:
+        logger.exception("could not rebuild the activation set of %s", world_id)
+        return False
+
+
+def _expire(world_id: str, keys: list[Key] | None) -> None:
+    from activation.services.expiry import expire_lazily
+
+    try:
+        expire_lazily(world_id, keys)
+    except Exception:
+        logger.exception("could not revert the expired overrides of %s", world_id)
+
+
+def read_entry(world_id: str, strategy_id: str, side: str) -> dict[str, Any] | None:
+    """The entry's ActivationEnvelope, or None (no entry, or the set is being rebuilt)."""
+    store = get_store()
+    got = store.get(world_id, strategy_id, side)
+    if not got.ready:
+        if not _recovered(world_id):
+            return None
+        got = store.get(world_id, strategy_id, side)
+    entry = got.entry
+    if entry is not None and entry.get("expires_at") and is_expired(entry, now_text()):
+        _expire(world_id, [(strategy_id, side)])
+        got = store.get(world_id, strategy_id, side)
+        entry = got.entry
+    if entry is None:
+        return None
+    state_hash = got.state_hash or store.hash_state(world_id).state_hash
+    return envelope(world_id, (strategy_id, side), entry, state_hash)
+
+
+def _current_set(world_id: str) -> SetState | None:
+    store = get_store()
+    state = store.get_all(world_id)
+    if not state.ready:
+        if not _recovered(world_id):
+            return None
+        state = store.get_all(world_id)
+    moment = now_text()
+    if any(is_expired(entry, moment) for entry in state.entries.values()):
+        _expire(world_id, None)
+        state = store.get_all(world_id)
+    return state
+
+
+def _set_body(
+    world_id: str, version: int, entries: dict[Key, Entry], state_hash: str
+) -> dict[str, Any]:
+    return {
+        "world_id": world_id,
+        "version": version,
+        "state_hash": state_hash,
+        "entries": [envelope(world_id, key, entries[key], state_hash) for key in sorted(entries)],
+    }
+
+
+def read_set(world_id: str) -> tuple[dict[str, Any], bool]:
+    """(`{"world_id", "version", "state_hash", "entries"}`, whether it is the real set).
+
+    While the set is being rebuilt the answer is the empty set at the highest version issued
+    (so a consumer holding that version sees its hash change) and must not be cached.
+    """
+    state = _current_set(world_id)
+    if state is None:
+        return _set_body(world_id, highest_issued(world_id), {}, set_hash(world_id, {})), False
+    return _set_body(world_id, state.version, state.entries, state.state_hash), True
+
+
+def read_state_hash(world_id: str) -> dict[str, Any]:
+    """`{"state_hash", "version"}` of the whole set (of the empty set while it is rebuilt)."""
+    store = get_store()
+    hashed = store.hash_state(world_id)
+    if not hashed.ready:
+        if not _recovered(world_id):
+            return {"state_hash": set_hash(world_id, {}), "version": highest_issued(world_id)}
+        hashed = store.hash_state(world_id)
+    return {"state_hash": hashed.state_hash, "version": hashed.version}
+
+
+def _policy_version_at(world_id: str, at: dt.datetime) -> int | None:
+    result = (
+        WorldAuditLog.objects.filter(
+            world_id=world_id, event="policy_default_set", created_at__lte=at
+        )
+        .order_by("-id")
+        .values_list("result", flat=True)
+        .first()
+    )
+    version = result.get("version") if isinstance(result, dict) else None
+    return int(version) if isinstance(version, int) else None
+
+
+def state_at(world_id: str, at: dt.datetime) -> dict[str, Any]:
+    """The set as it stood at `at`, with the policy version then in force and the last change.
+
+    Rebuilt from the latest snapshot taken by `at` and the activation audit rows recorded after
+    it up to `at`.
+    """
+    recorded = recorded_state(world_id, at)
+    state_hash = set_hash(world_id, recorded.entries)
+    last = (
+        WorldAuditLog.objects.filter(
+            world_id=world_id,
+            event__in=REPLAYED_AUDIT_EVENTS,
+            result__has_key="version",
+            created_at__lte=at,
+        )
+        .order_by("-id")
+        .values_list("actor", "created_at")
+        .first()
+    )
+    return {
+        **_set_body(world_id, recorded.version, recorded.entries, state_hash),
+        "at": rfc3339(at),
+        "policy_version": _policy_version_at(world_id, at),
+        "last_changed_by": last[0] if last else None,
+        "last_changed_at": rfc3339(last[1]) if last else None,
+    }

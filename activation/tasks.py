@@ -1,0 +1,45 @@
+"""Celery tasks of the activation app: thin wrappers that take ids and call a service.
+
+The periodic ones are scheduled in `worldservice.beat`.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from activation.apply.models import ApplyRun
+from activation.apply.services import carry_out_apply, reap_stale_applies
+from activation.services.expiry import expire_overrides as expire_due_overrides
+from activation.services.snapshots import snapshot_all_worlds as snapshot_worlds
+from worldservice.context import correlation_scope
+
+
+@shared_task(name="activation.tasks.expire_overrides", ignore_result=True)
+def expire_overrides() -> int:
+    """Revert every override whose TTL ran out, even when nobody reads the entry."""
+    with correlation_scope(None):
+        return expire_due_overrides()
+
+
+@shared_task(name="activation.tasks.snapshot_all_worlds", ignore_result=True)
+def snapshot_all_worlds() -> int:
+    """Snapshot every world's activation set that changed since its last snapshot."""
+    with correlation_scope(None):
+        return snapshot_worlds(reason="periodic")
+
+
+@shared_task(name="activation.apply_run", acks_late=True)
+def apply_run(run_pk: int) -> None:
+    """Carry out one apply run (its stages are fenced, so a redelivery is harmless)."""
+    correlation_id = (
+        ApplyRun.objects.filter(pk=run_pk).values_list("correlation_id", flat=True).first()
+    )
+    with correlation_scope(correlation_id):
+        carry_out_apply(run_pk)
+
+
+@shared_task(name="activation.reap_stale_applies", ignore_result=True)
+def reap_stale_applies_task() -> list[str]:
+    """Roll back runs whose worker died: no world stays frozen."""
+    with correlation_scope(None):
+        return reap_stale_applies()
