@@ -119,22 +119,18 @@ def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
     app.conf.task_always_eager = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
-    """One real Celery worker for the session, on the test database and the test broker."""
+    """A real Celery worker for one test module, on the test database and the test broker.
+
+    Module-scoped so it is gone before other modules (fault tests) start workers of their own.
+    """
     import subprocess
     import sys
     import time
 
-    from django.db import connection
+    from tests.processes import subprocess_env
 
-    env = dict(os.environ)
-    settings_dict = connection.settings_dict
-    env["DATABASE_URL"] = (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
-        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
-    # Send the worker the tasks of this session only.
     process = subprocess.Popen(
         [
             sys.executable,
@@ -152,7 +148,7 @@ def _worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[A
             "--loglevel",
             "WARNING",
         ],
-        env=env,
+        env=subprocess_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

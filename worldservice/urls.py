@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("worlds.api.urls")),
     path("", include("policies.api.urls")),
     path("", include("activation.api.urls")),
+    path("", include("activation.apply.urls")),
     path("", include("rebalancing.api.urls")),
 ]
 

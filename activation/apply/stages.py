@@ -40,7 +40,10 @@ def target_from_plan(
 def affected_keys(
     entries: Mapping[Key, Entry], current: Sequence[str], target: Target
 ) -> list[Key]:
+    """Every entry of a strategy in current ∪ target; "current" also counts any strategy whose
+    entry is active (set by an override) though it is not among the decisions."""
     strategies = set(current) | set(target.active)
+    strategies |= {key[0] for key, entry in entries.items() if entry.get("active")}
     keys = {key for key in entries if key[0] in strategies}
     keys |= {(strategy, target.sides.get(strategy, "long")) for strategy in target.active}
     return sorted(keys)

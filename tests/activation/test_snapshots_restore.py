@@ -88,8 +88,12 @@ def test_tasks__registered_and_in_beat_schedule(world, owner):
     ActivationSnapshot.objects.all().delete()
     names = {entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()}
 
-    assert names >= {"activation.tasks.expire_overrides", "activation.tasks.snapshot_all_worlds",
-                     "activation.reap_stale_applies", "worlds.relay_outbox"}
+    assert names >= {
+        "activation.tasks.expire_overrides",
+        "activation.tasks.snapshot_all_worlds",
+        "activation.reap_stale_applies",
+        "worlds.relay_outbox",
+    }
     assert names <= set(app.tasks)
     assert snapshot_task.delay().get() == 1
     assert expire_overrides.delay().get() == 0

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
-from django.db import connection
 
 from policies.models import EvaluationRun
 from policies.services.uploads import PolicySource, upload_policy
 from tests.factories import UserFactory, make_world, token_for
+from tests.processes import subprocess_env
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def _test_database_env() -> dict[str, str]:
-    settings_dict = connection.settings_dict
-    env = dict(os.environ)
-    env["DATABASE_URL"] = (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
-        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
-    return env
 
 
 @pytest.mark.real_worker
@@ -75,7 +64,7 @@ def test_decide__hysteresis_hold_seen_by_another_process():
     out = (
         subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", script],
-            env=_test_database_env(),
+            env=subprocess_env(),
             capture_output=True,
             text=True,
             timeout=120,

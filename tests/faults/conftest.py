@@ -29,39 +29,15 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import pytest
+
+from tests.processes import subprocess_env
 
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_SECONDS = 15.0
-
-
-def subprocess_database_url() -> str:
-    """DATABASE_URL of the database this pytest process uses (the `test_...` copy)."""
-    from django.db import connection
-
-    settings_dict = connection.settings_dict
-    if connection.vendor != "postgresql":
-        raise RuntimeError("fault tests share the test database, which must be PostgreSQL")
-    auth = quote(settings_dict.get("USER") or "", safe="")
-    if settings_dict.get("PASSWORD"):
-        auth += ":" + quote(settings_dict["PASSWORD"], safe="")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
-
-
-def subprocess_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment, on the test database, unbuffered, plus `overrides`."""
-    env = dict(os.environ)
-    env["DATABASE_URL"] = subprocess_database_url()
-    env["PYTHONUNBUFFERED"] = "1"
-    env.setdefault("DJANGO_SECRET_KEY", "fault-tests-only")
-    env.update(overrides or {})
-    return env
 
 
 class RealProcess:
