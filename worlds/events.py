@@ -7,10 +7,11 @@ rolled-back change never leaks an event and a Redis outage never loses one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -61,7 +62,41 @@ def record_events(
                 created_at=now,
             )
         )
+    if len(events) > BULK_SQL_THRESHOLD and connection.vendor == "postgresql":
+        _insert_expanded_by_postgresql(events)
+        return events
     return WorldEvent.objects.bulk_create(events)
+
+
+# Above this many rows one JSON parameter expanded by PostgreSQL beats Django's bulk insert,
+# which encodes every value of every row as a parameter (a 1,000-strategy apply writes
+# thousands of events).
+BULK_SQL_THRESHOLD = 50
+_COLUMNS = ("world_id", "seq", "type", "data", "correlation_id", "idempotency_key", "created_at")
+
+
+def _insert_expanded_by_postgresql(events: Sequence[WorldEvent]) -> None:
+    rows = [
+        {
+            "world_id": e.world_id,
+            "seq": e.seq,
+            "type": e.type,
+            "data": e.data,
+            "correlation_id": e.correlation_id,
+            "idempotency_key": e.idempotency_key,
+            "created_at": e.created_at.isoformat(),
+        }
+        for e in events
+    ]
+    table = WorldEvent._meta.db_table
+    columns = ", ".join(_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608 - fixed names
+            "FROM jsonb_to_recordset(%s::jsonb) AS r(world_id text, seq bigint, type text, "
+            "data jsonb, correlation_id text, idempotency_key text, created_at timestamptz)",
+            [json.dumps(rows, ensure_ascii=False, allow_nan=False)],
+        )
 
 
 def as_cloudevent(event: WorldEvent) -> dict[str, Any]:

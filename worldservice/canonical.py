@@ -12,11 +12,20 @@ from worldservice.clock import rfc3339
 
 
 def json_safe(value: Any) -> Any:
-    """A copy of `value` that JSON (and PostgreSQL jsonb) can hold without loss of meaning.
+    """`value` in a form JSON (and PostgreSQL jsonb) can hold without loss of meaning.
 
     Non-finite floats become the strings "NaN"/"Infinity"/"-Infinity" (jsonb refuses them),
-    datetimes become RFC 3339 strings and tuples become lists.
+    datetimes become RFC 3339 strings and tuples become lists. A value that is already plain
+    JSON is returned as it is (checked at C speed, since large applies pass thousands).
     """
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return _converted(value)
+    return value
+
+
+def _converted(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, int | str):
         return value
     if isinstance(value, float):
@@ -26,9 +35,9 @@ def json_safe(value: Any) -> Any:
             return "Infinity" if value > 0 else "-Infinity"
         return value
     if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
+        return {str(key): _converted(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
+        return [_converted(item) for item in value]
     if isinstance(value, dt.datetime):
         return rfc3339(value)
     if isinstance(value, dt.date):
@@ -36,25 +45,31 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def _integral_floats_as_ints(value: Any) -> Any:
-    # PostgreSQL jsonb hands 1e20 back as 100000000000000000000: spell such numbers one way.
-    if isinstance(value, float) and value.is_integer():
+def _big_floats_as_ints(value: Any) -> Any:
+    # PostgreSQL jsonb hands 1e+20 back as 100000000000000000000. Only floats Python writes with
+    # an exponent (all integral, |x| >= 1e16) change spelling that way; write those as integers.
+    if isinstance(value, float) and abs(value) >= 1e16:
         return int(value)
     if isinstance(value, dict):
-        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+        return {key: _big_floats_as_ints(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_integral_floats_as_ints(item) for item in value]
+        return [_big_floats_as_ints(item) for item in value]
     return value
 
 
-def canonical_json(value: Any) -> str:
+def _dumps(value: Any) -> str:
     return json.dumps(
-        _integral_floats_as_ints(json_safe(value)),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
+
+
+def canonical_json(value: Any) -> str:
+    """One text per value, equal before and after a PostgreSQL jsonb round trip."""
+    try:
+        text = _dumps(value)
+    except (TypeError, ValueError):
+        return _dumps(_big_floats_as_ints(_converted(value)))
+    return _dumps(_big_floats_as_ints(value)) if "e+" in text else text
 
 
 def sha256_hex(text: str) -> str:

@@ -309,7 +309,9 @@ def _stage(run_pk: int, expected: str, stage: str, work: StageWork) -> ApplyRun:
         _, entries = store.read_all(run.world_id)
         changes = work(run, entries)
         outcome = store.apply_changes(run.world_id, changes) if changes else None
-        if outcome is not None:
+        # The switch happens while every entry is frozen; consumers learn its result from the
+        # unfreeze events, so it sends none of its own.
+        if outcome is not None and stage != ApplyPhase.SWITCH:
             _publish(run, stage, outcome)
         _record_stage(run, stage)
         _stage_audit(run, stage, outcome)

@@ -82,8 +82,8 @@ def test_apply__events__freeze_requires_ack_and_sequence_continues(operator, cli
         )
     ]
     phases = [e["phase"] for e in events]
-    assert phases == ["freeze"] * 2 + ["switch"] * 2 + ["unfreeze"] * 2
-    assert [e["sequence"] for e in events] == [1, 2, 3, 4, 5, 6]
+    assert phases == ["freeze"] * 2 + ["unfreeze"] * 2
+    assert [e["sequence"] for e in events] == [1, 2, 3, 4]
     assert all(e["requires_ack"] for e in events[:2])
     assert not any(e["requires_ack"] for e in events[2:])
     assert events[0]["freeze"] is True and events[0]["active"] is False
@@ -308,3 +308,20 @@ def test_other_world__apply_does_not_touch_it(owner, operator, client_for):
     _apply(client_for(operator))
 
     assert get_store().get_all("beta").entries == {}
+
+
+def test_apply__many_entries__events_in_one_insert_with_consecutive_seqs(operator, client_for):
+    strategies = [f"s{i:03d}" for i in range(60)]
+
+    _apply(client_for(operator), plan={"activate": strategies, "deactivate": []})
+
+    events = list(
+        WorldEvent.objects.filter(world_id="alpha", type="activation_updated").order_by("seq")
+    )
+    assert len(events) == 120
+    first = WorldEvent.objects.filter(world_id="alpha").order_by("seq").first().seq
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 120))
+    assert first <= events[0].seq
+    assert events[-1].data["idempotency_key"] == f"alpha:{events[-1].seq}"
+    assert events[-1].data["phase"] == "unfreeze"
+    assert events[-1].created_at is not None

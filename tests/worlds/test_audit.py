@@ -169,3 +169,18 @@ def test_failed_write__leaves_no_audit_row(world, owner, client_for):
     client.patch("/worlds/alpha", {"approvals_required": 9}, format="json")
 
     assert WorldAuditLog.objects.count() == count
+
+
+def test_hash_chain__numbers_jsonb_respells__still_verifies(world):
+    with transaction.atomic():
+        record_audit(
+            event="world_updated",
+            actor="t",
+            world_id="alpha",
+            request={"big": 1e20, "one": 1.0, "tiny": 1e-7, "nan": float("nan")},
+        )
+
+    rows = list(WorldAuditLog.objects.filter(world_id="alpha").order_by("id"))
+
+    assert rows[-1].request["nan"] == "NaN"
+    assert verify_chain(rows).ok
