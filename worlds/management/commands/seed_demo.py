@@ -16,11 +16,29 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from policies.services.inputs import HistoryUpdate, add_bindings, set_decisions, upsert_history
+from policies.services.uploads import PolicySource, upload_policy
 from worlds.models import World
 from worlds.services.tokens import issue_token, user_for_token
 from worlds.services.worlds import create_world
 
 DEMO_WORLD = "demo"
+DEMO_POLICY = """\
+# The demo world's policy: see docs/policy-language.md
+data_currency:
+  max_lag: 1d
+sample:
+  min_trades: 40
+selection:
+  gates:
+    and:
+      - "sharpe >= 0.6"
+      - "max_drawdown <= 0.25"
+      - or: ["win_rate >= 0.5", "profit_factor >= 1.3"]
+  score: "sharpe + 0.1 * win_rate"
+  topk: {total: 3}
+  hysteresis: {promote_after: 2, demote_after: 2, min_dwell: 1h}
+"""
 ADMIN_USERNAME = "admin"
 
 
@@ -75,4 +93,20 @@ class Command(BaseCommand):
             description="Created by seed_demo: a world to try the API on.",
             labels=["demo"],
             approvals_required=0,
+        )
+        # With no approvals required, the first version becomes the default at once.
+        upload_policy(actor=admin, world_id=DEMO_WORLD, source=PolicySource(text=DEMO_POLICY))
+        add_bindings(actor=admin, world_id=DEMO_WORLD, strategies=["momentum_btc", "carry_eth"])
+        set_decisions(actor=admin, world_id=DEMO_WORLD, strategies=["momentum_btc"])
+        upsert_history(
+            actor=admin,
+            world_id=DEMO_WORLD,
+            update=HistoryUpdate(
+                strategy_id="momentum_btc",
+                node_id="demo-node",
+                interval="1h",
+                rows=720,
+                dataset_fingerprint="demo-fingerprint-1",
+                coverage_bounds=[0, 720],
+            ),
         )
