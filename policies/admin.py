@@ -119,6 +119,12 @@ class WorldPolicyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # versions are history; deprecate by setting another default
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a stored version never changes: upload a new one (the actions still work)
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return self.inlines if obj is not None else []
+
     # --- columns -------------------------------------------------------------------------
 
     @admin.display(description="gates")
@@ -162,7 +168,7 @@ class WorldPolicyAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{policy}: {verb}.", messages.SUCCESS)
 
-    @admin.action(description="Approve the selected versions")
+    @admin.action(description="Approve the selected versions", permissions=["view"])
     def approve_versions(self, request: HttpRequest, queryset: QuerySet[WorldPolicy]) -> None:
         user = acting_user(request)
         self._each(
@@ -178,7 +184,7 @@ class WorldPolicyAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Reject the selected versions")
+    @admin.action(description="Reject the selected versions", permissions=["view"])
     def reject_versions(self, request: HttpRequest, queryset: QuerySet[WorldPolicy]) -> None:
         user = acting_user(request)
         self._each(
@@ -194,7 +200,10 @@ class WorldPolicyAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Make the selected version the world's default (or roll back)")
+    @admin.action(
+        description="Make the selected version the world's default (or roll back)",
+        permissions=["view"],
+    )
     def make_default(self, request: HttpRequest, queryset: QuerySet[WorldPolicy]) -> None:
         user = acting_user(request)
 

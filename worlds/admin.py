@@ -20,6 +20,11 @@ from worlds.services.worlds import EDITABLE_FIELDS
 from worldservice.api.actors import acting_user
 
 
+admin.site.site_header = "WorldService administration"
+admin.site.site_title = "WorldService"
+admin.site.index_title = "Worlds, policies and activation"
+
+
 @admin.register(World)
 class WorldAdmin(GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     list_display = (
