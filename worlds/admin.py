@@ -19,7 +19,6 @@ from worlds.services import worlds as world_services
 from worlds.services.worlds import EDITABLE_FIELDS
 from worldservice.api.actors import acting_user
 
-
 admin.site.site_header = "WorldService administration"
 admin.site.site_title = "WorldService"
 admin.site.index_title = "Worlds, policies and activation"
