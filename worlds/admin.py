@@ -18,6 +18,7 @@ from worlds.services import tokens as token_services
 from worlds.services import worlds as world_services
 from worlds.services.worlds import EDITABLE_FIELDS
 from worldservice.api.actors import acting_user
+from worldservice.readonly_admin import ReadOnlyAdmin
 
 admin.site.site_header = "WorldService administration"
 admin.site.site_title = "WorldService"
@@ -89,17 +90,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             token_services.revoke_token(token=token, actor=request.user.get_username())
         messages.success(request, f"Revoked {queryset.count()} token(s).")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(WorldAuditLog)

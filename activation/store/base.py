@@ -90,6 +90,26 @@ class WriteOutcome:
     def etag(self, key: Key) -> str:
         return make_etag(self.world_id, key, self.version)
 
+    @classmethod
+    def between(
+        cls,
+        world_id: str,
+        version: int,
+        before_all: dict[Key, Entry],
+        after_all: dict[Key, Entry],
+        state_hash: str,
+    ) -> WriteOutcome:
+        """The outcome of a write that took the set from `before_all` to `after_all`."""
+        touched = sorted(set(before_all) | set(after_all))
+        return cls(
+            world_id,
+            version,
+            {key: before_all.get(key) for key in touched},
+            {key: after_all.get(key) for key in touched},
+            after_all,
+            state_hash,
+        )
+
 
 def check_expected(changes: Changes, expected: Expected | None) -> None:
     if expected and not set(expected) <= set(changes):

@@ -210,12 +210,4 @@ class DatabaseActivationStore(ActivationStore):
             counter.version = version
             counter.state_hash = state_hash
             counter.save(update_fields=["version", "state_hash", "updated_at"])
-        touched = sorted(set(before_all) | set(after_all))
-        return WriteOutcome(
-            world_id,
-            version,
-            {key: before_all.get(key) for key in touched},
-            {key: after_all.get(key) for key in touched},
-            after_all,
-            state_hash,
-        )
+        return WriteOutcome.between(world_id, version, before_all, after_all, state_hash)

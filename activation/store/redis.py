@@ -343,15 +343,7 @@ class RedisActivationStore(ActivationStore):
         after_all = _decode_flat(flat_after)
         state_hash = set_hash(world_id, after_all)
         self._remember_hash(world_id, version, state_hash)
-        touched = sorted(set(before_all) | set(after_all))
-        return WriteOutcome(
-            world_id,
-            version,
-            {key: before_all.get(key) for key in touched},
-            {key: after_all.get(key) for key in touched},
-            after_all,
-            state_hash,
-        )
+        return WriteOutcome.between(world_id, version, before_all, after_all, state_hash)
 
     def _remember_hash(self, world_id: str, version: int, state_hash: str) -> None:
         # Only a cache: when Redis refuses, the next reader computes the hash again.
