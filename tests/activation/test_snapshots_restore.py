@@ -94,6 +94,7 @@ def test_tasks__registered_and_in_beat_schedule(world, owner):
         "activation.reap_stale_applies",
         "worlds.relay_outbox",
     }
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover tasks
     assert names <= set(app.tasks)
     assert snapshot_task.delay().get() == 1
     assert expire_overrides.delay().get() == 0
