@@ -137,3 +137,11 @@ def test_invalid_token__401_json(world, client_for):
 
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
+
+
+def test_create_world__read_only_field__400_says_read_only(writer, client_for):
+    response = client_for(writer).post("/worlds", {"id": "w9", "name": "x", "owner": "bob"},
+                                       format="json")
+
+    assert response.status_code == 400
+    assert "read-only" in response.json()["errors"]["owner"][0]

@@ -73,6 +73,14 @@ class WorldFieldsSerializer(StrictSerializer):
 class WorldCreateSerializer(WorldFieldsSerializer):
     id = serializers.RegexField(WORLD_ID_REGEX, max_length=64)
 
+    def to_internal_value(self, data: Any) -> Any:
+        read_only = sorted(set(data) & set(READ_ONLY_FIELDS)) if isinstance(data, dict) else []
+        if read_only:
+            raise serializers.ValidationError(
+                {name: ["This field is read-only: the service sets it."] for name in read_only}
+            )
+        return super().to_internal_value(data)
+
 
 class WorldUpdateSerializer(WorldFieldsSerializer):
     """PUT/PATCH body. Read-only fields may be echoed back unchanged, never changed."""
