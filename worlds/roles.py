@@ -13,12 +13,12 @@ import enum
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as UserModel
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPermission
 from worldservice.api.errors import Forbidden, NotFound
+from worldservice.cache import cache_delete, cache_get, cache_set
 
 ROLE_CACHE_SECONDS = 60
 APPROVE_PERMISSION = "policies.approve_worldpolicy"
@@ -90,14 +90,14 @@ def world_role(user: User, world_id: str) -> Role | None:
     if not user.is_authenticated or not user.is_active:
         return None
     key = _cache_key(world_id, user.pk)
-    cached = cache.get(key)
+    cached = cache_get(key)
     if cached is None:
         if getattr(user, "is_superuser", False):
             found = Role.OWNER if World.objects.filter(pk=world_id).exists() else None
         else:
             found = _stored_role(user.pk, world_id)
         cached = int(found) if found is not None else 0
-        cache.set(key, cached, ROLE_CACHE_SECONDS)
+        cache_set(key, cached, ROLE_CACHE_SECONDS)
     return Role(cached) if cached else None
 
 
@@ -119,8 +119,8 @@ def forget_role(world_id: str, user_id: int) -> None:
     The second delete covers a reader that cached the old role between the two moments.
     """
     key = _cache_key(world_id, user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    cache_delete(key)
+    transaction.on_commit(lambda: cache_delete(key))
 
 
 def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:

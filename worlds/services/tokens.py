@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from worlds.audit import record_audit
 from worlds.models import ApiToken
+from worldservice.cache import cache_delete, cache_get, cache_set
 
 TOKEN_PREFIX = "ws_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for
 
@@ -69,7 +69,7 @@ def revoke_token(*, token: ApiToken, actor: str) -> ApiToken:
                 request={"token_id": token.pk, "prefix": token.prefix},
                 result={"revoked_at": token.revoked_at, "user": token.user.get_username()},
             )
-    cache.delete(_cache_key(token.key_hash))
+    cache_delete(_cache_key(token.key_hash))
     return token
 
 
@@ -81,7 +81,7 @@ def user_for_token(secret: str) -> User | None:
     """
     key_hash = hash_token(secret)
     key = _cache_key(key_hash)
-    entry = cache.get(key)
+    entry = cache_get(key)
     if entry is None:
         token = (
             ApiToken.objects.select_related("user")
@@ -89,7 +89,7 @@ def user_for_token(secret: str) -> User | None:
             .first()
         )
         entry = (token.user, token.expires_at) if token else (None, None)
-        cache.set(key, entry, int(settings.WORLDSERVICE["TOKEN_CACHE_SECONDS"]))
+        cache_set(key, entry, int(settings.WORLDSERVICE["TOKEN_CACHE_SECONDS"]))
     user: User | None = entry[0]
     expires_at = entry[1]
     if user is None or not user.is_active:

@@ -1,0 +1,38 @@
+"""The cache the hot paths use, made to fail open: a cache outage costs speed, not answers.
+
+Every cached value here (token lookups, roles, decide envelopes) can be recomputed from the
+database, so when Redis is unreachable a read misses and a write is skipped, with a log line.
+Entries expire on their own (seconds to a minute), which bounds how stale a value can be once a
+delete was missed during an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+
+def cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception as exc:  # noqa: BLE001 - any backend failure is a miss
+        logger.warning("cache unavailable, reading %s from the database: %s", key, exc)
+        return None
+
+
+def cache_set(key: str, value: Any, timeout: float) -> None:
+    try:
+        cache.set(key, value, timeout)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("cache unavailable, not caching %s: %s", key, exc)
+
+
+def cache_delete(key: str) -> None:
+    try:
+        cache.delete(key)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("cache unavailable, could not drop %s (it expires on its own): %s", key, exc)
