@@ -52,7 +52,6 @@ class WorldServiceConfig:
     apply_timeout_seconds: int = 60
     event_stream: str = "worldservice.events"
     max_body_bytes: int = 1024 * 1024
-    decide_ttl_seconds: int = 300
     token_cache_seconds: int = 30
     # A testing knob: pause after each apply stage so fault tests can kill a worker mid-apply.
     apply_stage_delay_seconds: float = 0.0
@@ -66,7 +65,6 @@ class WorldServiceConfig:
             "APPLY_TIMEOUT_SECONDS": self.apply_timeout_seconds,
             "EVENT_STREAM": self.event_stream,
             "MAX_BODY_BYTES": self.max_body_bytes,
-            "DECIDE_TTL_SECONDS": self.decide_ttl_seconds,
             "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
             "APPLY_STAGE_DELAY_SECONDS": self.apply_stage_delay_seconds,
         }
@@ -82,7 +80,6 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         apply_timeout_seconds=env_int(env, "WORLDSERVICE_APPLY_TIMEOUT_SECONDS", 60, minimum=1),
         event_stream=env.get("WORLDSERVICE_EVENT_STREAM", "worldservice.events"),
         max_body_bytes=env_int(env, "WORLDSERVICE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
-        decide_ttl_seconds=env_int(env, "WORLDSERVICE_DECIDE_TTL_SECONDS", 300, minimum=1),
         token_cache_seconds=env_int(env, "WORLDSERVICE_TOKEN_CACHE_SECONDS", 30),
         apply_stage_delay_seconds=float(env_int(env, "WORLDSERVICE_APPLY_STAGE_DELAY_MS", 0))
         / 1000,

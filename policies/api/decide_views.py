@@ -34,7 +34,7 @@ from worlds.permissions import WorldScopedView
 from worlds.roles import Role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
-from worldservice.api.errors import InvalidInput, NotFound, ServiceError
+from worldservice.api.errors import InvalidInput, NotFound, ServerFailure
 from worldservice.api.etags import not_modified, not_modified_response, with_etag
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS
@@ -199,7 +199,7 @@ class EvaluateView(OperatorWritesView):
                 headers={"Location": location},
             )
         if run.status == EvaluationStatus.FAILED:
-            raise ServiceError(f"The evaluation failed: {run.error}", code="evaluation_failed")
+            raise ServerFailure(f"The evaluation failed: {run.error}", code="evaluation_failed")
         return Response(evaluation_json(run), headers={"Location": location})
 
 

@@ -211,6 +211,21 @@ def carry_out_evaluation(run_pk: int) -> EvaluationRun:
 
 
 def fail_evaluation(run_pk: int, error: str) -> None:
-    EvaluationRun.objects.filter(pk=run_pk, status=EvaluationStatus.PENDING).update(
-        status=EvaluationStatus.FAILED, error=error[:2000], completed_at=timezone.now()
-    )
+    """Mark a pending run failed; the failure is audited like any evaluation."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().filter(pk=run_pk).first()
+        if run is None or run.status != EvaluationStatus.PENDING:
+            return
+        run.status, run.error, run.completed_at = (
+            EvaluationStatus.FAILED,
+            error[:2000],
+            timezone.now(),
+        )
+        run.save(update_fields=["status", "error", "completed_at"])
+        record_audit(
+            event="evaluation_recorded",
+            actor=run.actor,
+            world_id=run.world_id,
+            request={"run_id": run.run_id, "policy_version": run.policy_version},
+            result={"status": EvaluationStatus.FAILED, "error": run.error},
+        )

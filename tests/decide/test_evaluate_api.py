@@ -194,3 +194,18 @@ def test_evaluate__reader__403(evaluated_world, client_for):
     grant_role(world=evaluated_world, user=reader, role=Role.READER)
 
     assert _evaluate(client_for(reader)).status_code == 403
+
+
+def test_evaluate__engine_crash__500_failed_run_audited(operator, client_for, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr("policies.services.evaluations.evaluate", crash)
+
+    response = _evaluate(client_for(operator), run_id="boom")
+
+    assert response.status_code == 500
+    assert response.json()["code"] == "evaluation_failed"
+    assert EvaluationRun.objects.get(run_id="boom").status == "failed"
+    row = WorldAuditLog.objects.filter(world_id="ev", event="evaluation_recorded").last()
+    assert row.result["status"] == "failed"

@@ -65,3 +65,14 @@ def test_openapi_pages__served_without_a_cdn(path):
     assert response.status_code == 200
     assert b"cdn.jsdelivr.net" not in response.content
     assert b"unpkg.com" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query,accept,starts", [("?format=json", "*/*", b"{"),
+                                                 ("", "application/json", b"{"),
+                                                 ("", "*/*", b"openapi:")])
+def test_schema__yaml_or_json_by_accept_or_format(query, accept, starts):
+    response = Client().get(f"/schema/{query}", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response.content.lstrip().startswith(starts)

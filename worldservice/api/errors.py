@@ -70,6 +70,13 @@ class NotImplementedYet(ServiceError):
     code = "not_implemented"
 
 
+class ServerFailure(ServiceError):
+    """Work the service accepted but could not carry out (a bug or a crash, not bad input)."""
+
+    status_code: int = status.HTTP_500_INTERNAL_SERVER_ERROR
+    code = "server_error"
+
+
 class DependencyUnavailable(ServiceError):
     status_code: int = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "dependency_unavailable"

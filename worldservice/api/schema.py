@@ -6,7 +6,9 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
+from rest_framework.request import Request
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -48,3 +50,18 @@ def page_of(item: type[serializers.Serializer], name: str) -> Any:
 
 
 ERRORS = {status: OpenApiResponse(ERROR_BODY) for status in (400, 401, 403, 404, 409, 412)}
+
+
+class SchemaView(SpectacularAPIView):
+    """`/schema/`: YAML, or JSON by `Accept` or `?format=json`.
+
+    DRF's own `?format=` switch is off service-wide (audit exports use `format=csv|jsonl`), so
+    this view honours it for the schema itself.
+    """
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        wanted = request.query_params.get("format")
+        for renderer in self.get_renderers():
+            if wanted and renderer.format == wanted:
+                return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
