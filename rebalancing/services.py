@@ -154,7 +154,9 @@ def upsert_allocations(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any
     if replay is not None:
         return replay
     body = plan_to_dict(plan(request))
-    execute = bool(data.get("execute", False))
+    execute = data.get("execute", False)
+    if not isinstance(execute, bool):
+        raise ServiceError("execute must be true or false.", errors={"execute": ["Not a boolean."]})
     etag = "alloc:" + content_hash({"run_id": run_id, "allocations": allocations})[7:31]
     strategy_totals = request.strategy_alloc_after_total or {}
     try:

@@ -11,7 +11,6 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from guardian.admin import GuardedModelAdminMixin
 
 from worlds.models import ApiToken, World, WorldAuditLog, WorldEvent
 from worlds.services import tokens as token_services
@@ -26,7 +25,11 @@ admin.site.index_title = "Worlds, policies and activation"
 
 
 @admin.register(World)
-class WorldAdmin(GuardedModelAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
+class WorldAdmin(admin.ModelAdmin):
+    """Worlds. Members are managed through `/worlds/{id}/members`, whose service keeps the
+    last-owner rule and writes `member_changed` audit rows (guardian's generic object-permission
+    pages would bypass both, so they are not offered)."""
+
     list_display = (
         "id",
         "name",

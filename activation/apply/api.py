@@ -21,7 +21,7 @@ from worlds.roles import Role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import NotFound
-from worldservice.api.fields import StrictSerializer
+from worldservice.api.fields import StrictFloatField, StrictSerializer
 from worldservice.api.identifiers import run_id_field, strategy_id_field
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS
@@ -52,7 +52,7 @@ class ApplySerializer(StrictSerializer):
     plan = PlanSerializer(required=False)
     evaluation_run_id = run_id_field(required=False)
     weights = serializers.DictField(
-        child=serializers.FloatField(min_value=0, max_value=1), required=False
+        child=StrictFloatField(min_value=0, max_value=1), required=False
     )
     gating_policy = serializers.DictField(required=False, allow_null=True)
 
@@ -123,11 +123,13 @@ class ApplyView(WorldScopedView):
         )
         location = f"/worlds/{world_id}/apply/{run.run_id}"
         respond_async = "respond-async" in request.headers.get("Prefer", "")
-        if created:
+        # A replayed run still `requested` never reached a worker (the broker was down when it
+        # was recorded): send it again; the stage fences make a double delivery harmless.
+        if created or run.phase == ApplyPhase.REQUESTED:
             wait = 0.0 if respond_async else float(settings.WORLDSERVICE["APPLY_WAIT_SECONDS"])
             run_and_wait(apply_run, run.pk, wait_seconds=wait)
             run.refresh_from_db()
-        if not run.finished:
+        if respond_async or not run.finished:
             return Response(
                 run_json(run), status=status.HTTP_202_ACCEPTED, headers={"Location": location}
             )

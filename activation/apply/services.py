@@ -333,15 +333,12 @@ def carry_out_apply(run_pk: int) -> ApplyRun:
             raise RuntimeError("the activation set is being rebuilt")
         target = _target(run)
         keys: list[Key] = []
+        _prepare(run_pk, target)
 
         def freeze(run: ApplyRun, entries: Mapping[Key, Entry]) -> Mapping[Key, Entry | None]:
-            current = _decisions(run.world_id)
-            keys.extend(affected_keys(entries, current, target))
-            run.previous = {
-                "entries": {_key_name(k): v for k, v in entries.items()},
-                "decisions": current,
-            }
-            run.active, run.weights = list(target.active), dict(target.weights)
+            saved: dict[str, Any] = run.previous or {"entries": {}, "decisions": []}
+            before = {_key_of(k): v for k, v in saved["entries"].items()}
+            keys.extend(affected_keys(before, saved["decisions"], target))
             return freeze_changes(entries, keys, run.run_id)
 
         def switch(run: ApplyRun, entries: Mapping[Key, Entry]) -> Mapping[Key, Entry | None]:
@@ -366,6 +363,47 @@ def carry_out_apply(run_pk: int) -> ApplyRun:
         run = roll_back(run_pk, f"{stage} failed: {type(exc).__name__}: {exc}")
     world_apply_duration_ms.observe((time.perf_counter() - started) * 1000)
     return run
+
+
+def _prepare(run_pk: int, target: Target) -> None:
+    """Save the pre-apply entries, decisions and target on the run before anything is written,
+    so a rollback can always restore them (even if the freeze's own transaction fails)."""
+    store = get_store()
+    with transaction.atomic():
+        run = ApplyRun.objects.select_for_update().get(pk=run_pk)
+        if run.phase != ApplyPhase.REQUESTED:
+            raise ApplyAborted(f"run is {run.phase}")
+        _, entries = store.read_all(run.world_id)
+        run.previous = {
+            "entries": {_key_name(k): v for k, v in entries.items()},
+            "decisions": _decisions(run.world_id),
+        }
+        run.active, run.weights = list(target.active), dict(target.weights)
+        run.save(update_fields=["previous", "active", "weights"])
+
+
+def abort_for_deleted_world(*, actor: str, world_id: str) -> list[str]:
+    """End the world's unfinished runs without restoring anything: the world is being deleted
+    and every entry is about to be gated off. A worker still holding a run stops at its next
+    stage, whose fence finds the run finished. Call inside the deleting transaction."""
+    aborted = []
+    for run in (
+        ApplyRun.objects.select_for_update()
+        .filter(world_id=world_id)
+        .exclude(phase__in=(ApplyPhase.COMPLETED, ApplyPhase.ROLLED_BACK))
+    ):
+        failed_in = run.phase
+        _record_stage(run, ApplyPhase.ROLLED_BACK, ok=False, error="the world was deleted")
+        _stage_audit(
+            run,
+            ApplyPhase.ROLLED_BACK,
+            None,
+            failed_in=failed_in,
+            error="the world was deleted",
+            by=actor,
+        )
+        aborted.append(run.run_id)
+    return aborted
 
 
 def _finish(run_pk: int) -> ApplyRun:

@@ -325,3 +325,59 @@ def test_apply__many_entries__events_in_one_insert_with_consecutive_seqs(operato
     assert events[-1].data["idempotency_key"] == f"alpha:{events[-1].seq}"
     assert events[-1].data["phase"] == "unfreeze"
     assert events[-1].created_at is not None
+
+
+def test_apply__respond_async_on_in_process_tasks__still_202(operator, client_for):
+    response = client_for(operator).post(
+        "/worlds/alpha/apply",
+        {"run_id": "r-eager", "plan": {"activate": ["s1"]}},
+        format="json",
+        HTTP_PREFER="respond-async",
+    )
+
+    assert response.status_code == 202
+    assert response["Location"] == "/worlds/alpha/apply/r-eager"
+
+
+def test_apply__replayed_run_never_dispatched__sent_again(world, operator, client_for):
+    from activation.apply.services import ApplyRequest, request_apply
+
+    # Given a run recorded while the broker was down (it never reached a worker)
+    request_apply(
+        actor=operator,
+        world_id="alpha",
+        request=ApplyRequest(run_id="lost", plan={"activate": ["s1"], "deactivate": []}),
+    )
+
+    # When the client retries with the same body
+    response = _apply(
+        client_for(operator), run_id="lost", plan={"activate": ["s1"], "deactivate": []}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["phase"] == "completed"
+
+
+def test_delete_world__during_apply__run_ends_and_entries_stay_off(
+    world, owner, operator, client_for, monkeypatch
+):
+    from activation.apply import services
+    from worlds.services.worlds import delete_world
+
+    client = client_for(operator)
+    _apply(client)
+    real_prepare = services._prepare
+
+    def prepare_then_world_deleted(*args, **kwargs):
+        real_prepare(*args, **kwargs)
+        delete_world(actor=owner, world_id="alpha")
+
+    monkeypatch.setattr(services, "_prepare", prepare_then_world_deleted)
+
+    response = _apply(client, run_id="run-2", plan={"activate": ["s3"], "deactivate": []})
+
+    assert response.json()["phase"] == "rolled_back"
+    entries = _entries()
+    assert set(entries) == {("s1", "long"), ("s2", "long")}
+    assert not any(entry["active"] for entry in entries.values())
+    assert ApplyRun.objects.get(run_id="run-2").error == "the world was deleted"

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
+from activation.apply.services import abort_for_deleted_world
 from activation.services.overrides import deactivate_all
 from worlds.audit import record_audit
 from worlds.decide_cache import forget_decision
@@ -138,6 +139,7 @@ def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None 
         world.revision += 1
         world.save()
         forget_decision(world.id)
+        abort_for_deleted_world(actor=actor.get_username(), world_id=world.id)
         deactivate_all(actor=actor, world_id=world.id)
         record_audit(
             event="world_deleted",
