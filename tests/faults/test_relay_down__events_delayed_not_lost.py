@@ -166,7 +166,6 @@ def _start_redis(processes: ProcessLauncher, port: int) -> RealProcess:
     return server
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 def test_relay_down__redis_down_while_relay_runs__delivered_after_restart(processes, owner_client):
     port = _free_port()
     stream = EventStream(url=f"redis://127.0.0.1:{port}/0", name="faults.events")
