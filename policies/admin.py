@@ -168,37 +168,31 @@ class WorldPolicyAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{policy}: {verb}.", messages.SUCCESS)
 
-    @admin.action(description="Approve the selected versions", permissions=["view"])
-    def approve_versions(self, request: HttpRequest, queryset: QuerySet[WorldPolicy]) -> None:
+    def _review(
+        self, request: HttpRequest, queryset: QuerySet[WorldPolicy], decision: ReviewDecision
+    ) -> None:
         user = acting_user(request)
+        verb = "approved" if decision == ReviewDecision.APPROVE else "rejected"
         self._each(
             request,
             queryset,
-            "approved",
+            verb,
             lambda p: review_policy(
                 actor=user,
                 world_id=p.world_id,
                 version=p.version,
-                decision=ReviewDecision.APPROVE,
-                comment="approved in the admin",
+                decision=decision,
+                comment=f"{verb} in the admin",
             ),
         )
 
+    @admin.action(description="Approve the selected versions", permissions=["view"])
+    def approve_versions(self, request: HttpRequest, queryset: QuerySet[WorldPolicy]) -> None:
+        self._review(request, queryset, ReviewDecision.APPROVE)
+
     @admin.action(description="Reject the selected versions", permissions=["view"])
     def reject_versions(self, request: HttpRequest, queryset: QuerySet[WorldPolicy]) -> None:
-        user = acting_user(request)
-        self._each(
-            request,
-            queryset,
-            "rejected",
-            lambda p: review_policy(
-                actor=user,
-                world_id=p.world_id,
-                version=p.version,
-                decision=ReviewDecision.REJECT,
-                comment="rejected in the admin",
-            ),
-        )
+        self._review(request, queryset, ReviewDecision.REJECT)
 
     @admin.action(
         description="Make the selected version the world's default (or roll back)",
