@@ -7,6 +7,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from worlds.hot_reads import AUTH_GENERATION, prefetch
 from worlds.services.tokens import user_for_token
 
 KEYWORDS = (b"bearer", b"token")
@@ -25,7 +26,12 @@ class BearerTokenAuthentication(BaseAuthentication):
             secret = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("The token is not valid.") from exc
-        user = user_for_token(secret)
+        context = request.parser_context or {}
+        world_id = (context.get("kwargs") or {}).get("world_id")
+        prefetch_keys = getattr(context.get("view"), "prefetch_keys", None)
+        extra = prefetch_keys(world_id) if world_id and prefetch_keys else ()
+        values = prefetch(request, world_id, extra)
+        user = user_for_token(secret, generation=values.get(AUTH_GENERATION))
         if user is None:
             raise exceptions.AuthenticationFailed(
                 "The token is not valid, has expired or was revoked."

@@ -17,24 +17,24 @@ from worldservice.cache import cache_delete, cache_get, cache_set
 DECIDE_CACHE_SECONDS = 30
 
 
-def _key(world_id: str) -> str:
+def decide_cache_key(world_id: str) -> str:
     return f"decide:{world_id}"
 
 
 def cached_decision(world_id: str) -> dict[str, Any] | None:
-    value: dict[str, Any] | None = cache_get(_key(world_id))
+    value: dict[str, Any] | None = cache_get(decide_cache_key(world_id))
     return value
 
 
 def remember_decision(world_id: str, envelope: dict[str, Any], seconds: float) -> None:
     timeout = max(0.0, min(float(DECIDE_CACHE_SECONDS), seconds))
     if timeout >= 1:
-        cache_set(_key(world_id), envelope, timeout)
+        cache_set(decide_cache_key(world_id), envelope, timeout)
 
 
 def forget_decision(world_id: str) -> None:
     """Drop the cached envelope now and again at commit (a reader may re-cache in between)."""
-    key = _key(world_id)
+    key = decide_cache_key(world_id)
     cache_delete(key)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: cache_delete(key))

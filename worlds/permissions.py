@@ -12,6 +12,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from worlds.hot_reads import prefetched, roles_generation_key
 from worlds.roles import Role, require_role, world_role
 
 ROLE_ATTRIBUTE = "world_role"
@@ -32,7 +33,9 @@ class WorldRolePermission(BasePermission):
         if needed is None:  # the view checks access itself (e.g. approvers without a role)
             setattr(request, ROLE_ATTRIBUTE, world_role(request.user, world_id))
             return True
-        setattr(request, ROLE_ATTRIBUTE, require_role(request.user, world_id, needed))
+        generation = (prefetched(request) or {}).get(roles_generation_key(world_id))
+        role = require_role(request.user, world_id, needed, generation=generation)
+        setattr(request, ROLE_ATTRIBUTE, role)
         return True
 
 

@@ -10,17 +10,20 @@ second; every membership change invalidates the user's entry and entries expire 
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as UserModel
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from worlds.hot_reads import MISSING, LocalCopies, new_generation, roles_generation_key
 from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPermission
 from worldservice.api.errors import Forbidden, NotFound
 from worldservice.cache import cache_delete, cache_get, cache_set
 
 ROLE_CACHE_SECONDS = 60
+LOCAL_ROLES = LocalCopies()
 APPROVE_PERMISSION = "policies.approve_worldpolicy"
 WORLD_APPROVE_CODENAME = "approve_policies"
 AUDITOR_PERMISSION = "worlds.view_worldauditlog"
@@ -85,10 +88,18 @@ def _stored_role(user_id: int, world_id: str) -> Role | None:
     return role_from_codenames(codenames)
 
 
-def world_role(user: User, world_id: str) -> Role | None:
-    """The caller's role on the world, or None when the world is unknown or not theirs."""
+def world_role(user: User, world_id: str, *, generation: Any = None) -> Role | None:
+    """The caller's role on the world, or None when the world is unknown or not theirs.
+
+    `generation` is the world's roles generation when the request prefetched it: then a copy
+    in this process's memory answers without any round trip.
+    """
     if not user.is_authenticated or not user.is_active:
         return None
+    local_key = (world_id, user.pk)
+    cached = LOCAL_ROLES.get(local_key, generation)
+    if cached is not MISSING:
+        return Role(cached) if cached else None
     key = _cache_key(world_id, user.pk)
     cached = cache_get(key)
     if cached is None:
@@ -98,12 +109,13 @@ def world_role(user: User, world_id: str) -> Role | None:
             found = _stored_role(user.pk, world_id)
         cached = int(found) if found is not None else 0
         cache_set(key, cached, ROLE_CACHE_SECONDS)
+    LOCAL_ROLES.put(local_key, generation, cached, ROLE_CACHE_SECONDS)
     return Role(cached) if cached else None
 
 
-def require_role(user: User, world_id: str, needed: Role) -> Role:
+def require_role(user: User, world_id: str, needed: Role, *, generation: Any = None) -> Role:
     """The caller's role, if it is at least `needed`: no role is 404, too low a role is 403."""
-    role = world_role(user, world_id)
+    role = world_role(user, world_id, generation=generation)
     if role is None:
         raise NotFound(f"World {world_id!r} does not exist.")
     if role < needed:
@@ -121,6 +133,8 @@ def forget_role(world_id: str, user_id: int) -> None:
     key = _cache_key(world_id, user_id)
     cache_delete(key)
     transaction.on_commit(lambda: cache_delete(key))
+    LOCAL_ROLES.discard((world_id, user_id))
+    new_generation(roles_generation_key(world_id))
 
 
 def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:

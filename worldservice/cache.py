@@ -24,7 +24,7 @@ def cache_get(key: str) -> Any:
         return None
 
 
-def cache_set(key: str, value: Any, timeout: float) -> None:
+def cache_set(key: str, value: Any, timeout: float | None) -> None:
     try:
         cache.set(key, value, timeout)
     except Exception as exc:  # noqa: BLE001
@@ -36,3 +36,19 @@ def cache_delete(key: str) -> None:
         cache.delete(key)
     except Exception as exc:  # noqa: BLE001
         logger.warning("cache unavailable, could not drop %s (it expires on its own): %s", key, exc)
+
+
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    try:
+        values: dict[str, Any] = cache.get_many(keys)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("cache unavailable, reading %d keys from the database: %s", len(keys), exc)
+        return {}
+    return values
+
+
+def cache_add(key: str, value: Any, timeout: float | None) -> None:
+    try:
+        cache.add(key, value, timeout)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("cache unavailable, not adding %s: %s", key, exc)

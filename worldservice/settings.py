@@ -131,7 +131,7 @@ CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "worldservice.redis_cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ws",
         }

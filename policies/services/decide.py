@@ -13,6 +13,7 @@ from policies.dsl import parse_policy
 from policies.models import DecisionMemory, HistoryEntry, StrategyBinding, WorldDecisions
 from policies.selectors import default_policy
 from worlds.decide_cache import cached_decision, remember_decision
+from worlds.hot_reads import MISSING
 from worlds.models import World
 from worlds.selectors import get_world
 
@@ -76,12 +77,18 @@ def _remember(world: World, mode: str, fingerprint: str | None, now: dt.datetime
             memory.save()
 
 
-def decide(world_id: str, requested_as_of: dt.datetime | None = None) -> dict[str, Any]:
-    """The DecisionEnvelope for the world now, or as of a past moment (never cached)."""
+def decide(
+    world_id: str, requested_as_of: dt.datetime | None = None, *, hot: Any = MISSING
+) -> dict[str, Any]:
+    """The DecisionEnvelope for the world now, or as of a past moment (never cached).
+
+    `hot` is the cached envelope when the caller already fetched it (None: not cached).
+    """
     if requested_as_of is None:
-        hot = cached_decision(world_id)
+        if hot is MISSING:
+            hot = cached_decision(world_id)
         if hot is not None:
-            return hot
+            return dict(hot)
     world = get_world(world_id)
     now = timezone.now()
     inputs = _inputs(world, requested_as_of, now)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -13,9 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from worlds.audit import record_audit
+from worlds.hot_reads import AUTH_GENERATION, MISSING, LocalCopies, new_generation
 from worlds.models import ApiToken
 from worldservice.cache import cache_delete, cache_get, cache_set
 
+LOCAL_TOKENS = LocalCopies()
 TOKEN_PREFIX = "ws_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for
 
 
@@ -70,26 +73,33 @@ def revoke_token(*, token: ApiToken, actor: str) -> ApiToken:
                 result={"revoked_at": token.revoked_at, "user": token.user.get_username()},
             )
     cache_delete(_cache_key(token.key_hash))
+    LOCAL_TOKENS.discard(token.key_hash)
+    new_generation(AUTH_GENERATION)
     return token
 
 
-def user_for_token(secret: str) -> User | None:
+def user_for_token(secret: str, *, generation: Any = None) -> User | None:
     """The active user a valid, unexpired, unrevoked token belongs to, else None.
 
-    The answer is cached briefly so the Gateway's hot reads cost no database round trip;
-    revocation deletes the cached entry, and expiry is checked on every call.
+    The answer is cached (in this process while the auth `generation` holds, and in the shared
+    cache) so the Gateway's hot reads cost no database round trip; revocation starts a new
+    generation and deletes the shared entry, and expiry is checked on every call.
     """
     key_hash = hash_token(secret)
-    key = _cache_key(key_hash)
-    entry = cache_get(key)
-    if entry is None:
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=key_hash, revoked_at__isnull=True)
-            .first()
-        )
-        entry = (token.user, token.expires_at) if token else (None, None)
-        cache_set(key, entry, int(settings.WORLDSERVICE["TOKEN_CACHE_SECONDS"]))
+    lifetime = int(settings.WORLDSERVICE["TOKEN_CACHE_SECONDS"])
+    entry = LOCAL_TOKENS.get(key_hash, generation)
+    if entry is MISSING:
+        key = _cache_key(key_hash)
+        entry = cache_get(key)
+        if entry is None:
+            token = (
+                ApiToken.objects.select_related("user")
+                .filter(key_hash=key_hash, revoked_at__isnull=True)
+                .first()
+            )
+            entry = (token.user, token.expires_at) if token else (None, None)
+            cache_set(key, entry, lifetime)
+        LOCAL_TOKENS.put(key_hash, generation, entry, lifetime)
     user: User | None = entry[0]
     expires_at = entry[1]
     if user is None or not user.is_active:
