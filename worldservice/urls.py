@@ -2,10 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
+from activation.api.views import ActivationView
+from policies.api.decide_views import DecideView
 from worldservice import health
 from worldservice.api.schema import SchemaView
 
 urlpatterns = [
+    # The Gateway's hot reads come first: URL resolution walks the list in order.
+    path("worlds/<str:world_id>/decide", DecideView.as_view(), name="decide"),
+    path("worlds/<str:world_id>/activation", ActivationView.as_view(), name="activation"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),

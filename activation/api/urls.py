@@ -3,7 +3,6 @@ from django.urls import path
 from activation.api import views
 
 urlpatterns = [
-    path("worlds/<str:world_id>/activation", views.ActivationView.as_view(), name="activation"),
     path(
         "worlds/<str:world_id>/activation/state_hash",
         views.ActivationStateHashView.as_view(),

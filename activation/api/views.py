@@ -37,6 +37,7 @@ from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
 from worldservice.api.etags import if_match, parse_etags, quote
 from worldservice.api.identifiers import STRATEGY_ID_REGEX
+from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.schema import ERROR_BODY, ERRORS
 from worldservice.clock import parse_rfc3339
 
@@ -89,7 +90,7 @@ def _bad_query(message: str, **errors: str) -> InvalidInput:
     return InvalidInput(message, errors={name: [text] for name, text in errors.items()})
 
 
-class ActivationView(WorldScopedView):
+class ActivationView(JSONOnlyMixin, WorldScopedView):
     write_role = Role.OPERATOR
     renderer_classes = [JSONRenderer]
 

@@ -39,6 +39,7 @@ from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound, ServerFailure
 from worldservice.api.etags import not_modified, not_modified_response, with_etag
 from worldservice.api.pagination import PAGE_PARAMS, paginate
+from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.schema import ERRORS
 from worldservice.clock import parse_rfc3339, rfc3339
 from worldservice.dispatch import run_and_wait
@@ -51,7 +52,7 @@ class OperatorWritesView(WorldScopedView):
     write_role = Role.OPERATOR
 
 
-class DecideView(WorldScopedView):
+class DecideView(JSONOnlyMixin, WorldScopedView):
     """The Gateway's hot read: cached envelope, content-derived ETag, Cache-Control."""
 
     renderer_classes = [JSONRenderer]

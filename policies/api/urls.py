@@ -29,7 +29,6 @@ urlpatterns = [
         views.SetDefaultView.as_view(),
         name="policy-set-default",
     ),
-    path("worlds/<str:world_id>/decide", decide_views.DecideView.as_view(), name="decide"),
     path("worlds/<str:world_id>/bindings", decide_views.BindingsView.as_view(), name="bindings"),
     path("worlds/<str:world_id>/decisions", decide_views.DecisionsView.as_view(), name="decisions"),
     path("worlds/<str:world_id>/history", decide_views.HistoryView.as_view(), name="history"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 
 class YAMLTextRenderer(BaseRenderer):
@@ -31,3 +31,11 @@ class YAMLTextRenderer(BaseRenderer):
 
 class TextYAMLRenderer(YAMLTextRenderer):
     media_type = "text/yaml"
+
+
+class JSONOnlyMixin:
+    """For the hot read views: JSON is the only answer, so skip content negotiation."""
+
+    def perform_content_negotiation(self, request: Any, force: bool = False) -> Any:
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
