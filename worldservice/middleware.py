@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.middleware import (
+    AuthenticationMiddleware as DjangoAuthenticationMiddleware,
+)
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 
 from worldservice.api.errors import error_body
 from worldservice.context import correlation_scope
@@ -79,3 +86,45 @@ class WriteFailureMetricsMiddleware:
         if response.status_code >= 500 and request.method in WRITE_METHODS:
             registry_write_fail_total.inc()
         return response
+
+
+def _bearer(request: HttpRequest) -> bool:
+    return "HTTP_AUTHORIZATION" in request.META
+
+
+class SkippedForTokenRequests:
+    """Session, CSRF, user and messages serve browsers (the admin, the browsable API).
+
+    Requests that carry an `Authorization` header (the Gateway's hot reads) pass straight
+    through: DRF authenticates them itself and its views are CSRF-exempt.
+    """
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _bearer(request):
+            return self.get_response(request)  # type: ignore[attr-defined, no-any-return]
+        return super().__call__(request)  # type: ignore[misc, no-any-return]
+
+
+class SessionMiddleware(SkippedForTokenRequests, DjangoSessionMiddleware):
+    pass
+
+
+class CsrfViewMiddleware(SkippedForTokenRequests, DjangoCsrfViewMiddleware):
+    def process_view(
+        self,
+        request: HttpRequest,
+        callback: Callable[..., Any],
+        callback_args: tuple[Any, ...],
+        callback_kwargs: dict[str, Any],
+    ) -> HttpResponseForbidden | None:
+        if _bearer(request):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class AuthenticationMiddleware(SkippedForTokenRequests, DjangoAuthenticationMiddleware):
+    pass
+
+
+class MessageMiddleware(SkippedForTokenRequests, DjangoMessageMiddleware):
+    pass

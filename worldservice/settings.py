@@ -63,11 +63,11 @@ MIDDLEWARE = [
     "worldservice.middleware.RequestBodyLimitMiddleware",
     "worldservice.middleware.WriteFailureMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "worldservice.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "worldservice.middleware.CsrfViewMiddleware",
+    "worldservice.middleware.AuthenticationMiddleware",
+    "worldservice.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
