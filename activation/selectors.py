@@ -13,7 +13,7 @@ from typing import Any
 
 from activation.entries import Entry, Key, envelope, is_expired, now_text, set_hash
 from activation.history import REPLAYED_AUDIT_EVENTS, recorded_state
-from activation.store import SetState, get_store
+from activation.store import EntryRead, SetState, get_store
 from activation.store.watermark import highest_issued
 from worlds.models import WorldAuditLog
 from worldservice.clock import rfc3339
@@ -41,10 +41,15 @@ def _expire(world_id: str, keys: list[Key] | None) -> None:
         logger.exception("could not revert the expired overrides of %s", world_id)
 
 
-def read_entry(world_id: str, strategy_id: str, side: str) -> dict[str, Any] | None:
-    """The entry's ActivationEnvelope, or None (no entry, or the set is being rebuilt)."""
+def read_entry(
+    world_id: str, strategy_id: str, side: str, *, first_read: EntryRead | None = None
+) -> dict[str, Any] | None:
+    """The entry's ActivationEnvelope, or None (no entry, or the set is being rebuilt).
+
+    `first_read` is the store read when the request already made it (see `worlds.hot_reads`).
+    """
     store = get_store()
-    got = store.get(world_id, strategy_id, side)
+    got = first_read if first_read is not None else store.get(world_id, strategy_id, side)
     if not got.ready:
         if not _recovered(world_id):
             return None

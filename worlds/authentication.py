@@ -28,9 +28,12 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token is not valid.") from exc
         context = request.parser_context or {}
         world_id = (context.get("kwargs") or {}).get("world_id")
-        prefetch_keys = getattr(context.get("view"), "prefetch_keys", None)
+        view = context.get("view")
+        prefetch_keys = getattr(view, "prefetch_keys", None)
         extra = prefetch_keys(world_id) if world_id and prefetch_keys else ()
-        values = prefetch(request, world_id, extra)
+        prefetch_read = getattr(view, "prefetch_read", None)
+        queued = prefetch_read(world_id) if world_id and prefetch_read else None
+        values = prefetch(request, world_id, extra, queued)
         user = user_for_token(secret, generation=values.get(AUTH_GENERATION))
         if user is None:
             raise exceptions.AuthenticationFailed(

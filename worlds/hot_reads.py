@@ -17,15 +17,18 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 from worldservice.cache import cache_add, cache_get_many, cache_set
 
 AUTH_GENERATION = "gen:auth"
 PREFETCH_ATTRIBUTE = "_worldservice_prefetch"
+QUEUED_RESULT = "__queued_result__"
 MISSING = object()
 
 
@@ -40,14 +43,47 @@ def new_generation(key: str) -> None:
         transaction.on_commit(lambda: cache_set(key, uuid.uuid4().hex, None))
 
 
-def prefetch(request: Any, world_id: str | None, extra_keys: Sequence[str] = ()) -> dict[str, Any]:
-    """Fetch the generations (and `extra_keys`) for this request in one round trip."""
+def prefetch(
+    request: Any,
+    world_id: str | None,
+    extra_keys: Sequence[str] = (),
+    queued: Callable[[Any], None] | None = None,
+) -> dict[str, Any]:
+    """Fetch the generations (and `extra_keys`) for this request in one round trip.
+
+    `queued`, when given, adds one more Redis command to the same pipeline (the activation
+    read); its result is kept under `QUEUED_RESULT`. Without a Redis cache it is not run.
+    """
     keys = [AUTH_GENERATION, *([roles_generation_key(world_id)] if world_id else []), *extra_keys]
-    values = cache_get_many(keys)
+    values = _pipelined(keys, queued) if queued is not None else None
+    if values is None:
+        values = cache_get_many(keys)
     for key in keys[: 2 if world_id else 1]:
         if key not in values:  # first use since a flush: start a generation for next time
             cache_add(key, uuid.uuid4().hex, None)
     setattr(request, PREFETCH_ATTRIBUTE, values)
+    return values
+
+
+def _pipelined(keys: list[str], queued: Callable[[Any], None]) -> dict[str, Any] | None:
+    """`MGET` of cache keys plus one queued command, in one pipeline on the cache's client."""
+    shared = caches["default"]  # the object itself: `cache` is only a proxy to it
+    backend = getattr(shared, "_cache", None)
+    if not isinstance(shared, RedisCache) or backend is None:
+        return None
+    try:
+        pipe = backend.get_client(write=False).pipeline(transaction=False)
+        pipe.mget([shared.make_and_validate_key(key) for key in keys])
+        queued(pipe)
+        found, extra = pipe.execute()
+    except Exception:  # noqa: BLE001 - fall back to the plain lookups
+        return None
+    values = {
+        key: backend._serializer.loads(raw)
+        for key, raw in zip(keys, found, strict=True)
+        if raw is not None
+    }
+    values[QUEUED_RESULT] = extra
     return values
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
@@ -31,6 +32,9 @@ from activation.api.serializers import (
 )
 from activation.entries import SIDES
 from activation.services.overrides import override_activation
+from activation.store import get_store
+from activation.store.redis import RedisActivationStore
+from worlds.hot_reads import QUEUED_RESULT, prefetched
 from worlds.permissions import WorldScopedView
 from worlds.roles import Role
 from worldservice.api.actors import acting_user
@@ -94,6 +98,22 @@ class ActivationView(JSONOnlyMixin, WorldScopedView):
     write_role = Role.OPERATOR
     renderer_classes = [JSONRenderer]
 
+    def prefetch_read(self, world_id: str) -> Callable[[Any], None] | None:
+        """The entry read, to ride in the authentication's round trip (`worlds.hot_reads`)."""
+        params = self.request.GET
+        strategy_id, side = params.get("strategy_id"), params.get("side")
+        store = get_store()
+        if (
+            self.request.method != "GET"
+            or "at" in params
+            or side not in SIDES
+            or not strategy_id
+            or not _STRATEGY_ID.match(strategy_id)
+            or not isinstance(store, RedisActivationStore)
+        ):
+            return None
+        return lambda pipe: store.queue_get(pipe, world_id, strategy_id, side)
+
     @extend_schema(
         parameters=READ_PARAMS,
         responses={200: ACTIVATION_READ, 304: None, **ERRORS},
@@ -131,7 +151,9 @@ class ActivationView(JSONOnlyMixin, WorldScopedView):
             )
         if side not in SIDES:
             raise _bad_query("Invalid side.", side="One of long, short.")
-        envelope = selectors.read_entry(world_id, strategy_id, side)
+        queued = (prefetched(request) or {}).get(QUEUED_RESULT)
+        first_read = RedisActivationStore.entry_read(queued) if queued is not None else None
+        envelope = selectors.read_entry(world_id, strategy_id, side, first_read=first_read)
         if envelope is None:
             raise NotFound(
                 f"World {world_id!r} has no activation entry for {strategy_id}|{side} "

@@ -208,12 +208,29 @@ class RedisActivationStore(ActivationStore):
 
     def get(self, world_id: str, strategy_id: str, side: str) -> EntryRead:
         try:
-            raw, version, cached = self._read_one(
+            result = self._read_one(
                 keys=[set_key(world_id), version_key(world_id), hash_key(world_id)],
                 args=[f"{strategy_id}|{side}"],
             )
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise _unavailable(exc) from exc
+        return self.entry_read(result)
+
+    def queue_get(self, pipe: Any, world_id: str, strategy_id: str, side: str) -> None:
+        """Queue `get` on another client's pipeline (the hot read's single round trip);
+        decode its result with `entry_read`."""
+        pipe.eval(
+            READ_ONE,
+            3,
+            set_key(world_id),
+            version_key(world_id),
+            hash_key(world_id),
+            f"{strategy_id}|{side}",
+        )
+
+    @staticmethod
+    def entry_read(result: Sequence[Any]) -> EntryRead:
+        raw, version, cached = (v.decode() if isinstance(v, bytes) else v for v in result)
         if version is None:
             return EntryRead(None, 0, None, ready=False)
         return EntryRead(

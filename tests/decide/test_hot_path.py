@@ -82,3 +82,24 @@ def test_generations_lost__reads_fall_back_and_stay_correct(gateway):
 
     assert client.get("/worlds/hot/decide").status_code == 200
     assert client.get("/worlds/hot/decide").status_code == 200
+
+
+def test_activation_read__entry_rides_in_the_prefetch_round_trip(gateway, owner, monkeypatch):
+    from activation.services.overrides import override_activation
+    from activation.store.redis import RedisActivationStore
+
+    _, client = gateway
+    override_activation(actor=owner, world_id="hot", strategy_id="s1", side="long", active=True)
+    url = "/worlds/hot/activation?strategy_id=s1&side=long"
+    assert client.get(url).status_code == 200
+
+    def no_second_trip(*args, **kwargs):
+        raise AssertionError("the entry should come from the prefetch pipeline")
+
+    monkeypatch.setattr(RedisActivationStore, "get", no_second_trip)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+    assert len(queries) == 0
