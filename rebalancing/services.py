@@ -22,8 +22,9 @@ from rebalancing.planner import (
 from worlds.audit import record_audit
 from worlds.events import record_event
 from worlds.roles import Role, require_role
-from worldservice.api.errors import Conflict, ServiceError
+from worldservice.api.errors import ServiceError
 from worldservice.canonical import content_hash
+from worldservice.idempotency import replay_or_conflict
 
 ALLOCATION_ONLY_KEYS = ("run_id", "world_allocations", "execute")
 
@@ -66,11 +67,7 @@ def _replayed(kind: str, run_id: str | None, fingerprint: str) -> dict[str, Any]
     run = RebalanceRun.objects.filter(kind=kind, run_id=run_id).first()
     if run is None:
         return None
-    if run.fingerprint != fingerprint:
-        raise Conflict(
-            f"run_id {run_id!r} was used for a different request.", code="run_id_conflict"
-        )
-    response: dict[str, Any] = run.response
+    response: dict[str, Any] = replay_or_conflict(run, fingerprint, "request").response
     return response
 
 

@@ -173,9 +173,5 @@ def can_approve(user: User, world_id: str) -> bool:
     )
 
 
-def is_global_approver(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.has_perm(APPROVE_PERMISSION))
-
-
 def is_auditor(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.has_perm(AUDITOR_PERMISSION))

@@ -55,6 +55,7 @@ from worldservice.api.errors import Conflict, NotFound
 from worldservice.canonical import content_hash, json_safe
 from worldservice.clock import rfc3339
 from worldservice.context import current_correlation_id
+from worldservice.idempotency import replay_or_conflict
 from worldservice.metrics import (
     world_apply_duration_ms,
     world_apply_failure_total,
@@ -107,14 +108,6 @@ def _key_of(name: str) -> Key:
     return strategy, side
 
 
-def _replay(run: ApplyRun, fingerprint: str) -> ApplyRun:
-    if run.fingerprint != fingerprint:
-        raise Conflict(
-            f"run_id {run.run_id!r} was used for a different apply.", code="run_id_conflict"
-        )
-    return run
-
-
 def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple[ApplyRun, bool]:
     """Record the run; returns (run, created). A replayed run_id returns the recorded run."""
     world = get_world(world_id)
@@ -122,7 +115,7 @@ def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple
     fingerprint = content_hash(recorded)
     existing = ApplyRun.objects.filter(world=world, run_id=request.run_id).first()
     if existing is not None:
-        return _replay(existing, fingerprint), False
+        return replay_or_conflict(existing, fingerprint, "apply"), False
     if world.state != WorldState.ACTIVE:
         raise Conflict(
             f"World {world_id!r} is {world.state}; only ACTIVE worlds apply.",
@@ -160,7 +153,7 @@ def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple
     except IntegrityError:
         existing = ApplyRun.objects.filter(world=world, run_id=request.run_id).first()
         if existing is not None:
-            return _replay(existing, fingerprint), False
+            return replay_or_conflict(existing, fingerprint, "apply"), False
         raise Conflict(
             f"Another apply is in flight for world {world_id!r}; retry shortly.",
             code="apply_in_progress",

@@ -22,10 +22,11 @@ from worlds.audit import record_audit
 from worlds.models import World
 from worlds.selectors import get_world
 from worlds.services.lookup import locked_world
-from worldservice.api.errors import Conflict, InvalidInput
+from worldservice.api.errors import InvalidInput
 from worldservice.canonical import content_hash, json_safe
 from worldservice.clock import parse_rfc3339, rfc3339
 from worldservice.context import current_correlation_id
+from worldservice.idempotency import replay_or_conflict
 from worldservice.metrics import world_eval_duration_ms
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def request_evaluation(*, actor: User, world_id: str, request: EvaluationRequest
     run_id = request.run_id or f"eval-{uuid.uuid4().hex[:16]}"
     existing = EvaluationRun.objects.filter(world=world, run_id=run_id).first()
     if existing is not None:
-        return _replay(existing, fingerprint)
+        return replay_or_conflict(existing, fingerprint, "evaluation")
     document, version = _resolve_policy(world, request)
     advances = (
         not request.simulate
@@ -118,15 +119,9 @@ def request_evaluation(*, actor: User, world_id: str, request: EvaluationRequest
                 correlation_id=current_correlation_id(),
             )
     except IntegrityError:  # the same run_id raced us in
-        return _replay(EvaluationRun.objects.get(world=world, run_id=run_id), fingerprint)
-
-
-def _replay(run: EvaluationRun, fingerprint: str) -> EvaluationRun:
-    if run.fingerprint != fingerprint:
-        raise Conflict(
-            f"run_id {run.run_id!r} was used for a different evaluation.", code="run_id_conflict"
+        return replay_or_conflict(
+            EvaluationRun.objects.get(world=world, run_id=run_id), fingerprint, "evaluation"
         )
-    return run
 
 
 def _load_state(world: World) -> dict[str, HysteresisState]:

@@ -65,11 +65,6 @@ class RequestTooLarge(ServiceError):
     code = "request_too_large"
 
 
-class NotImplementedYet(ServiceError):
-    status_code: int = status.HTTP_501_NOT_IMPLEMENTED
-    code = "not_implemented"
-
-
 class ServerFailure(ServiceError):
     """Work the service accepted but could not carry out (a bug or a crash, not bad input)."""
 
