@@ -1,0 +1,189 @@
+"""Copies of Redis keys in this process's memory, kept true by Redis itself.
+
+The Gateway's hot reads (decide, the activation entry) would otherwise cost a Redis round trip
+per request even when nothing has changed. Redis's server-assisted client-side caching
+(`CLIENT TRACKING ON BCAST PREFIX ...`, RESP3) removes it: a dedicated connection per process
+receives an invalidation push for every change to a key under the tracked prefixes (writes,
+deletes, expiry, eviction, FLUSHALL), and those pushes are applied before every lookup.
+
+Rules that keep the copies honest:
+
+- A copy is used only while the tracking connection is up. When it drops, every copy is thrown
+  away and lookups miss (callers read Redis as before) until it is connected again.
+- A fetched value is kept only if no invalidation arrived while it was being fetched (an
+  epoch counter moves on every push), so a value read just before a change never outlives it.
+- Every copy also has a short lifetime, a bound on the damage should a push ever be lost on a
+  half-open connection that neither side has noticed yet.
+
+Redis sends a key's invalidation to the tracking connection before it answers the write that
+caused it, so on one host a change is visible to every process by the time the writer's Redis
+command returns. Across hosts the window is the network's delivery time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+Token = int
+CLIENT_NAME = "worldservice-tracking"
+
+
+class TrackedCopies:
+    """Per-process copies of values read from Redis, dropped when Redis says they changed.
+
+    A copy's *local key* can be anything hashable; `keep` names the Redis keys it was read
+    from (by default the local key itself), and a push for any of them drops it.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        prefixes: Sequence[str],
+        *,
+        lifetime: float = 5.0,
+        retry_after: float = 1.0,
+        max_entries: int = 100_000,
+    ) -> None:
+        self._url = url
+        self._prefixes = tuple(prefixes)
+        self._lifetime = lifetime
+        self._retry_after = retry_after
+        self._max_entries = max_entries
+        self._lock = threading.RLock()
+        self._entries: dict[Hashable, tuple[Any, float]] = {}
+        self._dependents: dict[str, set[Hashable]] = {}
+        self._epoch = 0
+        self._connection: Any = None  # a redis.Connection speaking RESP3
+        self._pid = 0
+        self._retry_at = 0.0
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def lookup(self, keys: Iterable[Hashable]) -> tuple[dict[Hashable, Any], Token | None]:
+        """The copies held for `keys` (absent keys are not held) and a token for `keep`.
+
+        The token is None when copies cannot be trusted right now; nothing is returned then.
+        """
+        with self._lock:
+            if not self._current():
+                return {}, None
+            now = time.monotonic()
+            found = {}
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is not None and entry[1] > now:
+                    found[key] = entry[0]
+            return found, self._epoch
+
+    def keep(
+        self,
+        token: Token | None,
+        values: Mapping[Hashable, Any],
+        read_from: Mapping[Hashable, Sequence[str]] | None = None,
+    ) -> None:
+        """Hold values fetched after `lookup` gave `token`, unless something changed since.
+
+        `read_from` names, per local key, the Redis keys the value was read from (default:
+        the local key itself, which must then be a Redis key).
+        """
+        if token is None or not values:
+            return
+        with self._lock:
+            if not self._current() or token != self._epoch:
+                return
+            if len(self._entries) + len(values) > self._max_entries:
+                self._forget_all()
+                return
+            deadline = time.monotonic() + self._lifetime
+            for key, value in values.items():
+                self._entries[key] = (value, deadline)
+                for source in read_from[key] if read_from else (str(key),):
+                    self._dependents.setdefault(source, set()).add(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._forget_all()
+
+    # -- the tracking connection ---------------------------------------------------------
+
+    def _current(self) -> bool:
+        """Connect if needed and apply every pending push; False when copies can't be used."""
+        if self._pid != os.getpid():  # a forked child must not share its parent's socket
+            self._connection, self._pid = None, os.getpid()
+            self._forget_all()
+        connection = self._connection
+        if connection is None:
+            connection = self._connect()
+            if connection is None:
+                return False
+        try:
+            while connection.can_read(timeout=0):
+                connection.read_response(push_request=True)
+        except (redis.RedisError, OSError):
+            self._lost("the tracking connection failed")
+            return False
+        return True
+
+    def _connect(self) -> redis.Connection | None:
+        now = time.monotonic()
+        if now < self._retry_at:
+            return None
+        connection: Any = None
+        try:
+            pool = redis.ConnectionPool.from_url(
+                self._url,
+                protocol=3,
+                client_name=CLIENT_NAME,  # visible in CLIENT LIST, for operators
+                socket_connect_timeout=1,
+                socket_timeout=1,
+                socket_keepalive=True,
+            )
+            connection = pool.make_connection()  # owned here, never returned to the pool
+            connection.connect()
+            connection._parser.set_invalidation_push_handler(self._on_invalidation)
+            prefixes = [part for prefix in self._prefixes for part in ("PREFIX", prefix)]
+            connection.send_command("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)
+            if connection.read_response() not in (b"OK", "OK"):
+                raise redis.RedisError("CLIENT TRACKING was refused")
+        except (redis.RedisError, OSError) as exc:
+            logger.info("local copies of Redis keys are off for now: %s", exc)
+            if connection is not None:
+                connection.disconnect()
+            self._retry_at = now + self._retry_after
+            return None
+        self._forget_all()  # whatever changed while disconnected was never pushed to us
+        self._connection = connection
+        return connection
+
+    def _lost(self, reason: str) -> None:
+        logger.info("local copies of Redis keys dropped: %s", reason)
+        if self._connection is not None:
+            self._connection.disconnect()
+        self._connection = None
+        self._retry_at = time.monotonic() + self._retry_after
+        self._forget_all()
+
+    def _on_invalidation(self, message: Sequence[Any]) -> None:
+        keys = message[1] if len(message) > 1 else None
+        self._epoch += 1
+        if keys is None:  # FLUSHDB/FLUSHALL: everything
+            self._forget_all()
+            return
+        for raw in keys:
+            key = raw.decode() if isinstance(raw, bytes) else str(raw)
+            for local in self._dependents.pop(key, ()):
+                self._entries.pop(local, None)
+
+    def _forget_all(self) -> None:
+        self._epoch += 1
+        self._entries.clear()
+        self._dependents.clear()
