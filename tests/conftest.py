@@ -37,12 +37,16 @@ def _main_suite_runs_on_postgresql(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache() -> Iterator[None]:
+    from worlds.hot_reads import tracked_copies
     from worlds.roles import LOCAL_ROLES
     from worlds.services.tokens import LOCAL_TOKENS
 
     cache.clear()
     LOCAL_ROLES.clear()
     LOCAL_TOKENS.clear()
+    copies = tracked_copies()
+    if copies is not None:
+        copies.clear()
     yield
 
 

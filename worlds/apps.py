@@ -6,4 +6,8 @@ class WorldsConfig(AppConfig):
     verbose_name = "Worlds"
 
     def ready(self) -> None:
+        from worlds.decide_cache import DECIDE_PREFIX
+        from worlds.hot_reads import track_prefix
         from worldservice.api import schema  # noqa: F401 - registers the bearer auth scheme
+
+        track_prefix(DECIDE_PREFIX, cache_key=True)

@@ -1,4 +1,4 @@
-"""The Gateway's hot reads: one round trip to the shared cache per request.
+"""The Gateway's hot reads: no round trip in the steady state, at most one otherwise.
 
 Token and role lookups are kept in each process's memory, and every copy is tagged with a
 *generation*: a random value in the shared cache that every change replaces (revoking a token
@@ -7,6 +7,11 @@ request to a world route fetches, in one `MGET`, the generations its lookups dep
 with whatever its view declares it will read (decide's envelope), so a local copy is used only
 while its generation is still current. Nothing is stale after a change made through the services;
 a change made elsewhere (a user edited in the admin) is bounded by the copy's lifetime.
+
+The values fetched here (the generations, decide's envelope, the activation entry) are
+themselves held in this process as tracked copies (`worldservice.tracked_copies`): Redis
+pushes an invalidation whenever one changes, so in the steady state a request makes no round
+trip at all. When the tracking connection is down, each request fetches in one round trip.
 
 When the shared cache cannot be reached, no generation is known and every lookup falls back to
 the database: slower, never wrong.
@@ -18,6 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import caches
@@ -25,11 +31,44 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 from worldservice.cache import cache_add, cache_get_many, cache_set
+from worldservice.tracked_copies import TrackedCopies
 
 AUTH_GENERATION = "gen:auth"
+GENERATION_PREFIX = "gen:"
 PREFETCH_ATTRIBUTE = "_worldservice_prefetch"
 QUEUED_RESULT = "__queued_result__"
 MISSING = object()
+
+
+_tracked_cache_prefixes: list[str] = [GENERATION_PREFIX]
+_tracked_redis_prefixes: list[str] = []
+_copies_by_server: dict[str, TrackedCopies] = {}
+
+
+def track_prefix(prefix: str, *, cache_key: bool) -> None:
+    """Let values under `prefix` be held as tracked copies (call from `AppConfig.ready`).
+
+    `cache_key=True`: a Django cache key prefix; otherwise a raw Redis key prefix on the same
+    server (the activation store's keys).
+    """
+    target = _tracked_cache_prefixes if cache_key else _tracked_redis_prefixes
+    if prefix not in target:
+        target.append(prefix)
+
+
+def tracked_copies() -> TrackedCopies | None:
+    """This process's tracked copies of the shared cache's keys; None without a Redis cache."""
+    shared = caches["default"]
+    if not isinstance(shared, RedisCache):
+        return None
+    server = str(shared._servers[0])  # type: ignore[attr-defined]
+    copies = _copies_by_server.get(server)
+    if copies is None:
+        prefixes = [shared.make_key(p) for p in _tracked_cache_prefixes]
+        copies = _copies_by_server.setdefault(
+            server, TrackedCopies(server, [*prefixes, *_tracked_redis_prefixes])
+        )
+    return copies
 
 
 def roles_generation_key(world_id: str) -> str:
@@ -43,26 +82,53 @@ def new_generation(key: str) -> None:
         transaction.on_commit(lambda: cache_set(key, uuid.uuid4().hex, None))
 
 
+@dataclass(frozen=True, slots=True)
+class StoreRead:
+    """A read of another Redis structure that rides in the prefetch (the activation entry).
+
+    `queue` adds the command to a pipeline; `copy_key` and `redis_keys` let the result be
+    held in this process's memory until Redis reports a change to any of `redis_keys`.
+    """
+
+    copy_key: Hashable
+    redis_keys: tuple[str, ...]
+    queue: Callable[[Any], None]
+
+
 def prefetch(
     request: Any,
     world_id: str | None,
     extra_keys: Sequence[str] = (),
-    queued: Callable[[Any], None] | None = None,
+    store_read: StoreRead | None = None,
 ) -> dict[str, Any]:
-    """Fetch the generations (and `extra_keys`) for this request in one round trip.
+    """Fetch the generations (and `extra_keys`, and `store_read`) for this request.
 
-    `queued`, when given, adds one more Redis command to the same pipeline (the activation
-    read); its result is kept under `QUEUED_RESULT`. Without a Redis cache it is not run.
+    In the steady state every value is a tracked copy in this process and no round trip is
+    made; otherwise one round trip fetches them all. The store read's result is kept under
+    `QUEUED_RESULT`; without a Redis cache it is not run.
     """
     keys = [AUTH_GENERATION, *([roles_generation_key(world_id)] if world_id else []), *extra_keys]
-    values = _pipelined(keys, queued) if queued is not None else None
-    if values is None:
-        values = cache_get_many(keys)
+    copies = tracked_copies()
+    wanted: list[Hashable] = [*keys, *([store_read.copy_key] if store_read else [])]
+    held, token = copies.lookup(wanted) if copies is not None else ({}, None)
+    if len(held) == len(wanted):
+        values = {key: held[key] for key in keys}
+        if store_read is not None:
+            values[QUEUED_RESULT] = held[store_read.copy_key]
+    else:
+        values = _fetch(keys, store_read)
+        if copies is not None:
+            _keep(copies, token, values, store_read)
     for key in keys[: 2 if world_id else 1]:
         if key not in values:  # first use since a flush: start a generation for next time
             cache_add(key, uuid.uuid4().hex, None)
     setattr(request, PREFETCH_ATTRIBUTE, values)
     return values
+
+
+def _fetch(keys: list[str], store_read: StoreRead | None) -> dict[str, Any]:
+    values = _pipelined(keys, store_read.queue) if store_read is not None else None
+    return values if values is not None else cache_get_many(keys)
 
 
 def _pipelined(keys: list[str], queued: Callable[[Any], None]) -> dict[str, Any] | None:
@@ -85,6 +151,20 @@ def _pipelined(keys: list[str], queued: Callable[[Any], None]) -> dict[str, Any]
     }
     values[QUEUED_RESULT] = extra
     return values
+
+
+def _keep(
+    copies: TrackedCopies, token: int | None, values: dict[str, Any], read: StoreRead | None
+) -> None:
+    shared = caches["default"]
+    kept: dict[Hashable, Any] = {
+        key: value for key, value in values.items() if key != QUEUED_RESULT
+    }
+    read_from: dict[Hashable, Sequence[str]] = {key: (shared.make_key(key),) for key in kept}
+    if read is not None and QUEUED_RESULT in values:
+        kept[read.copy_key] = values[QUEUED_RESULT]
+        read_from[read.copy_key] = read.redis_keys
+    copies.keep(token, kept, read_from)
 
 
 def prefetched(request: Any) -> dict[str, Any] | None:

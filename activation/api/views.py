@@ -1,17 +1,17 @@
 """HTTP views for activation: the Gateway's hot read, the set, its hash and the override.
 
-The entry GET is read thousands of times a second, so it skips DRF's content negotiation and
-serializers: the selector does one store round trip and the body is dumped straight to JSON.
+The entry GET is read thousands of times a second: in the steady state `hot_get` answers it
+before DRF is involved (`worlds.hot_path`), with the store read riding in the authentication's
+single round trip, and the body is dumped straight to JSON.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -33,13 +33,15 @@ from activation.api.serializers import (
 from activation.entries import SIDES
 from activation.services.overrides import override_activation
 from activation.store import get_store
+from activation.store.base import EntryRead
 from activation.store.redis import RedisActivationStore
-from worlds.hot_reads import QUEUED_RESULT, prefetched
+from worlds.hot_path import HotReadView, hot_caller
+from worlds.hot_reads import QUEUED_RESULT, StoreRead, prefetched
 from worlds.permissions import WorldScopedView
 from worlds.roles import Role
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
-from worldservice.api.etags import if_match, parse_etags, quote
+from worldservice.api.etags import conditional_json, if_match, json_response
 from worldservice.api.identifiers import STRATEGY_ID_REGEX
 from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.schema import ERROR_BODY, ERRORS
@@ -67,52 +69,48 @@ READ_PARAMS = [
 ]
 
 
-def json_response(body: Any, *, etag: str | None = None, status: int = 200) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        content_type=JSON,
-        status=status,
-    )
-    if etag is not None:
-        response["ETag"] = quote(etag)
-    return response
-
-
-def _not_modified(request: Request, etag: str) -> HttpResponse | None:
-    header = request.META.get("HTTP_IF_NONE_MATCH")
-    if not header:
-        return None
-    tags = parse_etags(header)
-    if "*" in tags or etag in tags:
-        response = HttpResponse(status=304)
-        response["ETag"] = quote(etag)
-        return response
-    return None
+def _first_read(prefetched_values: dict[str, Any]) -> EntryRead | None:
+    """The store read the hot path queued on the prefetch, if it did."""
+    queued = prefetched_values.get(QUEUED_RESULT)
+    return RedisActivationStore.entry_read(queued) if queued is not None else None
 
 
 def _bad_query(message: str, **errors: str) -> InvalidInput:
     return InvalidInput(message, errors={name: [text] for name, text in errors.items()})
 
 
-class ActivationView(JSONOnlyMixin, WorldScopedView):
+class ActivationView(JSONOnlyMixin, HotReadView):
     write_role = Role.OPERATOR
     renderer_classes = [JSONRenderer]
 
-    def prefetch_read(self, world_id: str) -> Callable[[Any], None] | None:
-        """The entry read, to ride in the authentication's round trip (`worlds.hot_reads`)."""
-        params = self.request.GET
+    @classmethod
+    def hot_get(cls, request: HttpRequest, world_id: str) -> HttpResponse | None:
+        params = request.GET
         strategy_id, side = params.get("strategy_id"), params.get("side")
-        store = get_store()
         if (
-            self.request.method != "GET"
-            or "at" in params
+            len(params) != 2
             or side not in SIDES
             or not strategy_id
             or not _STRATEGY_ID.match(strategy_id)
-            or not isinstance(store, RedisActivationStore)
         ):
+            return None  # the set, `at`, or input to refuse: the full view
+        store = get_store()
+        read = None
+        if isinstance(store, RedisActivationStore):  # the read rides in the prefetch
+            read = StoreRead(
+                copy_key=("activation", world_id, strategy_id, side),
+                redis_keys=store.read_keys(world_id),
+                queue=partial(
+                    store.queue_get, world_id=world_id, strategy_id=strategy_id, side=side
+                ),
+            )
+        values = hot_caller(request, world_id, cls.read_role, store_read=read)
+        if values is None:
             return None
-        return lambda pipe: store.queue_get(pipe, world_id, strategy_id, side)
+        envelope = selectors.read_entry(world_id, strategy_id, side, first_read=_first_read(values))
+        if envelope is None:  # no entry (404) or the set is being rebuilt: the full view
+            return None
+        return conditional_json(request, envelope, envelope["etag"])
 
     @extend_schema(
         parameters=READ_PARAMS,
@@ -131,8 +129,7 @@ class ActivationView(JSONOnlyMixin, WorldScopedView):
             body, settled = selectors.read_set(world_id)
             if not settled:  # being rebuilt: inactive, and not to be cached
                 return json_response(body)
-            etag = f"act:{world_id}:set:{body['version']}"
-            return _not_modified(request, etag) or json_response(body, etag=etag)
+            return conditional_json(request, body, f"act:{world_id}:set:{body['version']}")
         if at is not None:
             raise _bad_query(
                 "`at` reads the whole set; leave out strategy_id and side.",
@@ -151,16 +148,14 @@ class ActivationView(JSONOnlyMixin, WorldScopedView):
             )
         if side not in SIDES:
             raise _bad_query("Invalid side.", side="One of long, short.")
-        queued = (prefetched(request) or {}).get(QUEUED_RESULT)
-        first_read = RedisActivationStore.entry_read(queued) if queued is not None else None
+        first_read = _first_read(prefetched(request) or {})
         envelope = selectors.read_entry(world_id, strategy_id, side, first_read=first_read)
         if envelope is None:
             raise NotFound(
                 f"World {world_id!r} has no activation entry for {strategy_id}|{side} "
                 "(treat it as inactive)."
             )
-        etag = envelope["etag"]
-        return _not_modified(request, etag) or json_response(envelope, etag=etag)
+        return conditional_json(request, envelope, envelope["etag"])
 
     def _at(self, world_id: str, raw: str) -> HttpResponse:
         moment = parse_rfc3339(raw)

@@ -56,6 +56,7 @@ from activation.store.watermark import note_issued
 from worldservice.api.errors import DependencyUnavailable
 from worldservice.metrics import registry_write_fail_total
 
+KEY_PREFIX = "world:"
 EXPIRIES_KEY = "activation:expiries"
 
 READ_ONE = """
@@ -149,15 +150,15 @@ return {nv, before, redis.call('HGETALL', KEYS[1])}
 
 
 def set_key(world_id: str) -> str:
-    return f"world:{world_id}:active"
+    return f"{KEY_PREFIX}{world_id}:active"
 
 
 def version_key(world_id: str) -> str:
-    return f"world:{world_id}:active:version"
+    return f"{KEY_PREFIX}{world_id}:active:version"
 
 
 def hash_key(world_id: str) -> str:
-    return f"world:{world_id}:active:hash"
+    return f"{KEY_PREFIX}{world_id}:active:hash"
 
 
 def _keys(world_id: str) -> list[str]:
@@ -215,6 +216,11 @@ class RedisActivationStore(ActivationStore):
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise _unavailable(exc) from exc
         return self.entry_read(result)
+
+    @staticmethod
+    def read_keys(world_id: str) -> tuple[str, ...]:
+        """The keys an entry read depends on (a change to any of them may change it)."""
+        return set_key(world_id), version_key(world_id), hash_key(world_id)
 
     def queue_get(self, pipe: Any, world_id: str, strategy_id: str, side: str) -> None:
         """Queue `get` on another client's pipeline (the hot read's single round trip);

@@ -1,4 +1,4 @@
-"""The Gateway's hot reads cost one shared-cache round trip and no database query."""
+"""The Gateway's hot reads: no round trip in the steady state, and never a stale answer."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, make_world, token_for
@@ -43,8 +45,37 @@ class CountingCache:
         return counted
 
 
-def test_decide_steady_state__one_round_trip_no_query(gateway, monkeypatch):
+class CountingRedis:
+    """Counts commands sent to Redis on any connection."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.commands = 0
+        original = AbstractConnection.send_packed_command
+
+        def counted(conn, *args, **kwargs):
+            self.commands += 1
+            return original(conn, *args, **kwargs)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+
+
+def test_decide_steady_state__no_round_trip_no_query(gateway, monkeypatch):
     _, client = gateway
+    counting = CountingCache(monkeypatch)
+    sent = CountingRedis(monkeypatch)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/worlds/hot/decide")
+
+    assert response.status_code == 200
+    assert len(queries) == 0
+    assert counting.calls == []
+    assert sent.commands == 0
+
+
+def test_decide_tracking_unavailable__one_round_trip_no_query(gateway, monkeypatch):
+    _, client = gateway
+    monkeypatch.setattr("worlds.hot_reads.tracked_copies", lambda: None)
     counting = CountingCache(monkeypatch)
 
     with CaptureQueriesContext(connection) as queries:
@@ -53,6 +84,36 @@ def test_decide_steady_state__one_round_trip_no_query(gateway, monkeypatch):
     assert response.status_code == 200
     assert len(queries) == 0
     assert counting.calls == ["get_many"]
+
+
+def test_decide_input_changed__next_read_has_the_new_envelope(gateway, owner, client_for):
+    _, client = gateway
+    before = client.get("/worlds/hot/decide")
+
+    client_for(owner).post("/worlds/hot/bindings", {"strategies": ["s-new"]}, format="json")
+    after = client.get("/worlds/hot/decide")
+
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+
+
+def test_token_revoked_by_another_process__refused_at_once(owner):
+    """What `revoke_token` does in another process: nothing in this process's memory."""
+    from worlds.hot_reads import AUTH_GENERATION
+    from worlds.services.tokens import hash_token
+
+    make_world(owner=owner, world_id="hot")
+    secret = token_for(owner)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert client.get("/worlds/hot/decide").status_code == 200
+    assert client.get("/worlds/hot/decide").status_code == 200
+
+    ApiToken.objects.filter(prefix=secret[:10]).update(revoked_at=timezone.now())
+    cache.delete(f"token:{hash_token(secret)}")
+    cache.set(AUTH_GENERATION, "changed elsewhere", None)
+
+    assert client.get("/worlds/hot/decide").status_code == 401
 
 
 def test_role_removed__next_read_sees_it_at_once(gateway, owner, client_for):
@@ -84,6 +145,39 @@ def test_generations_lost__reads_fall_back_and_stay_correct(gateway):
     assert client.get("/worlds/hot/decide").status_code == 200
 
 
+def test_activation_read__steady_state_no_round_trip(gateway, owner, monkeypatch):
+    from activation.services.overrides import override_activation
+
+    _, client = gateway
+    override_activation(actor=owner, world_id="hot", strategy_id="s1", side="long", active=True)
+    url = "/worlds/hot/activation?strategy_id=s1&side=long"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200
+    sent = CountingRedis(monkeypatch)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+    assert len(queries) == 0
+    assert sent.commands == 0
+
+
+def test_activation_changed__next_read_sees_it(gateway, owner):
+    from activation.services.overrides import override_activation
+
+    _, client = gateway
+    override_activation(actor=owner, world_id="hot", strategy_id="s1", side="long", active=True)
+    url = "/worlds/hot/activation?strategy_id=s1&side=long"
+    assert client.get(url).json()["active"] is True
+    assert client.get(url).json()["active"] is True
+
+    override_activation(actor=owner, world_id="hot", strategy_id="s1", side="long", active=False)
+
+    assert client.get(url).json()["active"] is False
+
+
 def test_activation_read__entry_rides_in_the_prefetch_round_trip(gateway, owner, monkeypatch):
     from activation.services.overrides import override_activation
     from activation.store.redis import RedisActivationStore
@@ -97,9 +191,51 @@ def test_activation_read__entry_rides_in_the_prefetch_round_trip(gateway, owner,
         raise AssertionError("the entry should come from the prefetch pipeline")
 
     monkeypatch.setattr(RedisActivationStore, "get", no_second_trip)
+    monkeypatch.setattr("worlds.hot_reads.tracked_copies", lambda: None)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
 
     assert response.status_code == 200
     assert response.json()["active"] is True
     assert len(queries) == 0
+
+
+def test_cached_envelope_past_its_freshness__not_served(gateway):
+    from worlds.decide_cache import decide_cache_key
+
+    _, client = gateway
+    real = client.get("/worlds/hot/decide").json()
+    stale = {"envelope": {**real, "etag": "stale"}, "fresh_until": timezone.now().timestamp() - 1}
+    cache.set(decide_cache_key("hot"), stale, 30)
+
+    response = client.get("/worlds/hot/decide")
+
+    assert response.status_code == 200
+    assert response.json()["etag"] == real["etag"]
+
+
+def test_hot_path_fault__full_view_answers(gateway, monkeypatch):
+    _, client = gateway
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("policies.api.decide_views.fresh_envelope", broken)
+    response = client.get("/worlds/hot/decide")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("max-age=")
+
+
+def test_hot_path__same_headers_as_the_full_view(gateway, monkeypatch):
+    _, client = gateway
+    hot = client.get("/worlds/hot/decide")
+    never_hot = classmethod(lambda *args: None)
+    monkeypatch.setattr("policies.api.decide_views.DecideView.hot_get", never_hot)
+    full = client.get("/worlds/hot/decide")
+
+    assert hot.content == full.content
+    ignored = {"X-Correlation-ID"}
+    assert {k: v for k, v in hot.items() if k not in ignored} == {
+        k: v for k, v in full.items() if k not in ignored
+    }

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -116,7 +117,7 @@ class WorldListView(APIView):
 
 class WorldDetailView(WorldScopedView):
     @extend_schema(responses={200: WorldOutSerializer, 304: None, **ERRORS})
-    def get(self, request: Request, world_id: str) -> Response:
+    def get(self, request: Request, world_id: str) -> HttpResponseBase:
         world = selectors.get_world(world_id)
         if not_modified(request, world.etag):
             return not_modified_response(world.etag)

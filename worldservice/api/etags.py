@@ -1,11 +1,22 @@
-"""ETag headers: quoted on the wire, bare inside JSON; If-Match/If-None-Match take either."""
+"""ETag headers: quoted on the wire, bare inside JSON; If-Match/If-None-Match take either.
+
+The helpers take Django's `HttpRequest` as well as DRF's `Request`, so the hot read path
+(`worlds.hot_path`) and the DRF views answer conditional requests the same way.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any, TypeVar
+
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from worldservice.api.errors import PreconditionFailed
+
+JSON_CONTENT_TYPE = "application/json"
+AnyResponse = TypeVar("AnyResponse", bound=HttpResponseBase)
 
 
 def quote(etag: str) -> str:
@@ -41,15 +52,37 @@ def require_match(expected: set[str], current: str) -> None:
         )
 
 
-def not_modified(request: Request, current: str) -> bool:
-    tags = parse_etags(request.headers.get("If-None-Match"))
+def not_modified(request: HttpRequest | Request, current: str) -> bool:
+    header = request.META.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    tags = parse_etags(header)
     return "*" in tags or current in tags
 
 
-def with_etag(response: Response, etag: str) -> Response:
+def with_etag(response: AnyResponse, etag: str) -> AnyResponse:
     response["ETag"] = quote(etag)
     return response
 
 
-def not_modified_response(etag: str) -> Response:
-    return with_etag(Response(status=304), etag)
+def not_modified_response(etag: str) -> HttpResponse:
+    response = HttpResponse(status=304)
+    del response["Content-Type"]  # no body, so no type (as DRF does for an empty answer)
+    return with_etag(response, etag)
+
+
+def json_response(body: Any, *, etag: str | None = None, status: int = 200) -> HttpResponse:
+    """A JSON answer rendered as DRF's JSONRenderer would (compact, UTF-8), without DRF."""
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
+        content_type=JSON_CONTENT_TYPE,
+        status=status,
+    )
+    return with_etag(response, etag) if etag is not None else response
+
+
+def conditional_json(request: HttpRequest | Request, body: Any, etag: str) -> HttpResponse:
+    """304 when `If-None-Match` names the current etag, else the body with its ETag."""
+    if not_modified(request, etag):
+        return not_modified_response(etag)
+    return json_response(body, etag=etag)
