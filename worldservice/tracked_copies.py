@@ -12,8 +12,9 @@ Rules that keep the copies honest:
   away and lookups miss (callers read Redis as before) until it is connected again.
 - A fetched value is kept only if no invalidation arrived while it was being fetched (an
   epoch counter moves on every push), so a value read just before a change never outlives it.
-- Every copy also has a short lifetime, a bound on the damage should a push ever be lost on a
-  half-open connection that neither side has noticed yet.
+- The connection is checked with a heartbeat (a PING whose answer must arrive before the
+  next one is due), so a connection that died silently is noticed; every copy also has a
+  short lifetime, a bound on the damage until then.
 
 Redis sends a key's invalidation to the tracking connection before it answers the write that
 caused it, so on one host a change is visible to every process by the time the writer's Redis
@@ -51,12 +52,14 @@ class TrackedCopies:
         *,
         lifetime: float = 5.0,
         retry_after: float = 1.0,
+        heartbeat: float = 15.0,
         max_entries: int = 100_000,
     ) -> None:
         self._url = url
         self._prefixes = tuple(prefixes)
         self._lifetime = lifetime
         self._retry_after = retry_after
+        self._heartbeat = heartbeat
         self._max_entries = max_entries
         self._lock = threading.RLock()
         self._entries: dict[Hashable, tuple[Any, float]] = {}
@@ -65,6 +68,8 @@ class TrackedCopies:
         self._connection: Any = None  # a redis.Connection speaking RESP3
         self._pid = 0
         self._retry_at = 0.0
+        self._pinged_at = 0.0
+        self._awaiting_pong = False
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -127,9 +132,16 @@ class TrackedCopies:
                 return False
         try:
             while connection.can_read(timeout=0):
-                connection.read_response(push_request=True)
-        except (redis.RedisError, OSError):
-            self._lost("the tracking connection failed")
+                # Pushes go to `_on_invalidation` and read as None; anything else is a PONG.
+                if connection.read_response(push_request=True) is not None:
+                    self._awaiting_pong = False
+            if time.monotonic() - self._pinged_at >= self._heartbeat:
+                if self._awaiting_pong:
+                    raise redis.ConnectionError("no answer to the last heartbeat")
+                connection.send_command("PING")
+                self._pinged_at, self._awaiting_pong = time.monotonic(), True
+        except (redis.RedisError, OSError) as exc:
+            self._lost(f"the tracking connection failed: {exc}")
             return False
         return True
 
@@ -162,6 +174,7 @@ class TrackedCopies:
             return None
         self._forget_all()  # whatever changed while disconnected was never pushed to us
         self._connection = connection
+        self._pinged_at, self._awaiting_pong = time.monotonic(), False
         return connection
 
     def _lost(self, reason: str) -> None:
@@ -172,7 +185,7 @@ class TrackedCopies:
         self._retry_at = time.monotonic() + self._retry_after
         self._forget_all()
 
-    def _on_invalidation(self, message: Sequence[Any]) -> None:
+    def _on_invalidation(self, message: Sequence[Any]) -> None:  # returns None: see `_current`
         keys = message[1] if len(message) > 1 else None
         self._epoch += 1
         if keys is None:  # FLUSHDB/FLUSHALL: everything

@@ -147,3 +147,25 @@ def test_forked_child__starts_empty(copies, prefix, monkeypatch):
     monkeypatch.setattr(os, "getpid", lambda: real_pid + 1)
 
     assert copies.lookup([f"{prefix}a"])[0] == {}
+
+
+def test_heartbeat_unanswered__connection_given_up(prefix, other):
+    copies = TrackedCopies(settings.REDIS_URL, [prefix], heartbeat=0.1, retry_after=5)
+    _hold(copies, f"{prefix}a", 1)
+    time.sleep(0.12)
+    assert copies.lookup([f"{prefix}a"])[1] is not None  # sends the heartbeat
+
+    other.execute_command("CLIENT", "PAUSE", 500, "ALL")  # Redis answers nobody for a while
+    time.sleep(0.12)
+    copies.lookup([f"{prefix}a"])  # reads the answer to the first beat, sends another
+    time.sleep(0.12)
+
+    assert copies.lookup([f"{prefix}a"]) == ({}, None)
+
+
+def test_heartbeat_answered__connection_kept(prefix):
+    copies = TrackedCopies(settings.REDIS_URL, [prefix], heartbeat=0.05)
+    _hold(copies, f"{prefix}a", 1)
+    for _ in range(4):
+        time.sleep(0.06)
+        assert copies.lookup([f"{prefix}a"])[1] is not None
