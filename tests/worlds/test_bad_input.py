@@ -140,8 +140,9 @@ def test_invalid_token__401_json(world, client_for):
 
 
 def test_create_world__read_only_field__400_says_read_only(writer, client_for):
-    response = client_for(writer).post("/worlds", {"id": "w9", "name": "x", "owner": "bob"},
-                                       format="json")
+    response = client_for(writer).post(
+        "/worlds", {"id": "w9", "name": "x", "owner": "bob"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "read-only" in response.json()["errors"]["owner"][0]

@@ -68,9 +68,10 @@ def test_openapi_pages__served_without_a_cdn(path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query,accept,starts", [("?format=json", "*/*", b"{"),
-                                                 ("", "application/json", b"{"),
-                                                 ("", "*/*", b"openapi:")])
+@pytest.mark.parametrize(
+    "query,accept,starts",
+    [("?format=json", "*/*", b"{"), ("", "application/json", b"{"), ("", "*/*", b"openapi:")],
+)
 def test_schema__yaml_or_json_by_accept_or_format(query, accept, starts):
     response = Client().get(f"/schema/{query}", HTTP_ACCEPT=accept)
 

@@ -8,8 +8,9 @@ from django.test import override_settings
 pytestmark = pytest.mark.django_db
 
 CLOSED = "redis://127.0.0.1:1/0"
-REDIS_DOWN_CACHE = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                "LOCATION": CLOSED}}
+REDIS_DOWN_CACHE = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CLOSED}
+}
 
 
 def test_redis_cache_down__authenticated_reads_still_answer(world, owner, client_for):
