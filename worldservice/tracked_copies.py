@@ -70,6 +70,7 @@ class TrackedCopies:
         self._retry_at = 0.0
         self._pinged_at = 0.0
         self._awaiting_pong = False
+        self._said_off = False
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -167,7 +168,9 @@ class TrackedCopies:
             if connection.read_response() not in (b"OK", "OK"):
                 raise redis.RedisError("CLIENT TRACKING was refused")
         except (redis.RedisError, OSError) as exc:
-            logger.info("local copies of Redis keys are off for now: %s", exc)
+            if not self._said_off:  # once per outage, not once per retry
+                logger.warning("local copies of Redis keys are off for now: %s", exc)
+                self._said_off = True
             if connection is not None:
                 connection.disconnect()
             self._retry_at = now + self._retry_after
@@ -175,10 +178,14 @@ class TrackedCopies:
         self._forget_all()  # whatever changed while disconnected was never pushed to us
         self._connection = connection
         self._pinged_at, self._awaiting_pong = time.monotonic(), False
+        if self._said_off:
+            logger.warning("local copies of Redis keys are on again")
+            self._said_off = False
         return connection
 
     def _lost(self, reason: str) -> None:
-        logger.info("local copies of Redis keys dropped: %s", reason)
+        logger.warning("local copies of Redis keys dropped: %s", reason)
+        self._said_off = True
         if self._connection is not None:
             self._connection.disconnect()
         self._connection = None
