@@ -38,6 +38,15 @@ def cache_delete(key: str) -> None:
         logger.warning("cache unavailable, could not drop %s (it expires on its own): %s", key, exc)
 
 
+def cache_delete_many(keys: list[str]) -> None:
+    try:
+        cache.delete_many(keys)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning(
+            "cache unavailable, could not drop %d keys (they expire): %s", len(keys), exc
+        )
+
+
 def cache_get_many(keys: list[str]) -> dict[str, Any]:
     try:
         values: dict[str, Any] = cache.get_many(keys)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from worlds.audit import record_audit
 from worlds.hot_reads import AUTH_GENERATION, MISSING, LocalCopies, new_generation
 from worlds.models import ApiToken
-from worldservice.cache import cache_delete, cache_get, cache_set
+from worldservice.cache import cache_delete, cache_delete_many, cache_get, cache_set
 
 LOCAL_TOKENS = LocalCopies()
 TOKEN_PREFIX = "ws_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for
@@ -76,6 +76,21 @@ def revoke_token(*, token: ApiToken, actor: str) -> ApiToken:
     LOCAL_TOKENS.discard(token.key_hash)
     new_generation(AUTH_GENERATION)
     return token
+
+
+def forget_user_tokens(user_id: int) -> None:
+    """Drop every cached lookup of the user's tokens, in every process (the user changed)."""
+    keys = [
+        _cache_key(key_hash)
+        for key_hash in ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True)
+    ]
+    if not keys:
+        return
+    cache_delete_many(keys)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: cache_delete_many(keys))  # a reader may re-cache meanwhile
+    LOCAL_TOKENS.clear()
+    new_generation(AUTH_GENERATION)
 
 
 def user_for_token(secret: str, *, generation: Any = None) -> User | None:
