@@ -71,7 +71,8 @@ def _version(etag):
     return int(etag.rsplit(":", 1)[1])
 
 
-def test_ttl_override__expired__previous_entry_back_as_new_version(client, clock, backend):
+def test_override_ttl__reverts(client, clock, backend):
+    """The previous entry is back, as a new version, with an audit row and an event."""
     base = _put(client, weight=0.4, run_id="base")
     override = _put(client, active=False, run_id="hold", ttl_seconds=60)
     clock.advance(59)

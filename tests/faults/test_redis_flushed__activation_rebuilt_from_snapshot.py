@@ -58,9 +58,8 @@ def _rebuild_rows():
     return WorldAuditLog.objects.filter(event="activation_updated", result__cause="rebuild")
 
 
-def test_redis_flushed__reads_inactive_until_rebuilt__versions_still_increase(
-    world, client, redis_client
-):
+def test_redis_flushed__activation_rebuilt_from_snapshot(world, client, redis_client):
+    """Reads answer inactive while a rebuild runs, then the rebuilt set; versions increase."""
     before = _seed(client)
     assert before["version"] == 3
     set_etag = client.get(URL)["ETag"]

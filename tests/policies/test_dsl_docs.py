@@ -19,15 +19,20 @@ def examples(path: Path) -> list[str]:
     return [match.group(2) for match in _BLOCK.finditer(path.read_text(encoding="utf-8"))]
 
 
+# The spec lives beside the repository (../shared), not in it: a checkout elsewhere has no copy.
+SPEC_EXAMPLES = examples(SPEC) if SPEC.exists() else []
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason=f"{SPEC} is not beside this checkout")
 def test_examples__spec__has_the_section_1_document() -> None:
-    assert len(examples(SPEC)) == 1
+    assert len(SPEC_EXAMPLES) == 1
 
 
 def test_examples__guide__has_examples_for_every_section() -> None:
     assert len(examples(GUIDE)) >= 15
 
 
-@pytest.mark.parametrize("text", examples(SPEC) + examples(GUIDE))
+@pytest.mark.parametrize("text", SPEC_EXAMPLES + examples(GUIDE))
 def test_parse_policy_text__documented_example__is_valid(text: str) -> None:
     policy = parse_policy_text(text)
 
