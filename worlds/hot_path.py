@@ -27,6 +27,7 @@ from worlds.roles import Role, world_role
 from worlds.services.tokens import user_for_token
 
 logger = logging.getLogger(__name__)
+_reported_faults: set[type[BaseException]] = set()
 
 
 def hot_caller(
@@ -87,8 +88,10 @@ class HotReadView(WorldScopedView):
     def _try_hot_get(cls, request: HttpRequest, world_id: str) -> HttpResponseBase | None:
         try:
             return cls.hot_get(request, world_id)
-        except Exception:  # noqa: BLE001 - the full view meets the same fault and reports it
-            logger.debug("hot read fell through to the full view", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - the full view meets the same fault and reports it
+            if type(exc) not in _reported_faults:  # once per kind and process: this path is hot
+                _reported_faults.add(type(exc))
+                logger.warning("hot read fell through to the full view", exc_info=True)
             return None
 
     @classmethod
