@@ -42,7 +42,7 @@ def _user_saved(sender: Any, instance: User, update_fields: Any = None, **kwargs
         return  # a login changes nothing a token or role lookup holds
     forget_user_tokens(instance.pk)
     if getattr(instance, SUPERUSER_BEFORE, instance.is_superuser) != instance.is_superuser:
-        _forget_roles(instance.pk, World.objects.values_list("pk", flat=True))
+        _forget_roles(World.objects.values_list("pk", flat=True), [instance.pk])
 
 
 @receiver(post_delete, sender=User)
@@ -60,7 +60,7 @@ def _user_grant_changed(sender: Any, instance: WorldUserObjectPermission, **kwar
 @receiver(post_delete, sender=WorldGroupObjectPermission)
 def _group_grant_changed(sender: Any, instance: WorldGroupObjectPermission, **kwargs: Any) -> None:
     members = User.objects.filter(groups=instance.group_id).values_list("pk", flat=True)
-    _forget_roles_on_world(instance.content_object_id, members)
+    _forget_roles([instance.content_object_id], members)
 
 
 @receiver(m2m_changed, sender=User.groups.through)
@@ -81,8 +81,7 @@ def _memberships_changed(
             "content_object_id", flat=True
         )
     )
-    for user_id in user_ids:
-        _forget_roles(user_id, worlds)
+    _forget_roles(worlds, user_ids)
 
 
 @receiver(post_save, sender=World)
@@ -90,14 +89,12 @@ def _world_created(sender: Any, instance: World, created: bool, **kwargs: Any) -
     """A superuser's cached "no such world" must not outlive the world's creation."""
     if created:
         superusers = User.objects.filter(is_superuser=True).values_list("pk", flat=True)
-        _forget_roles_on_world(instance.pk, superusers)
+        _forget_roles([instance.pk], superusers)
 
 
-def _forget_roles_on_world(world_id: str, user_ids: Iterable[int]) -> None:
-    for user_id in user_ids:
-        forget_role(world_id, user_id)
-
-
-def _forget_roles(user_id: int, world_ids: Iterable[str]) -> None:
+def _forget_roles(world_ids: Iterable[str], user_ids: Iterable[int]) -> None:
+    """Forget the cached role of every listed user on every listed world."""
+    users = list(user_ids)
     for world_id in world_ids:
-        forget_role(world_id, user_id)
+        for user_id in users:
+            forget_role(world_id, user_id)
