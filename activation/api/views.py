@@ -1,8 +1,9 @@
 """HTTP views for activation: the Gateway's hot read, the set, its hash and the override.
 
 The entry GET is read thousands of times a second: in the steady state `hot_get` answers it
-before DRF is involved (`worlds.hot_path`), with the store read riding in the authentication's
-single round trip, and the body is dumped straight to JSON.
+before DRF is involved (`worlds.hot_path`) from the process's tracked copy of the store read
+(or, when there is none, with the read riding in the prefetch's single round trip), and the
+body is dumped straight to JSON.
 """
 
 from __future__ import annotations
@@ -41,14 +42,14 @@ from worlds.permissions import WorldScopedView
 from worlds.roles import Role
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
-from worldservice.api.etags import conditional_json, if_match, json_response
+from worldservice.api.etags import if_match
 from worldservice.api.identifiers import STRATEGY_ID_REGEX
 from worldservice.api.renderers import JSONOnlyMixin
+from worldservice.api.responses import conditional_json, json_response
 from worldservice.api.schema import ERROR_BODY, ERRORS
 from worldservice.clock import parse_rfc3339
 
 _STRATEGY_ID = re.compile(STRATEGY_ID_REGEX)
-JSON = "application/json"
 
 ACTIVATION_READ = PolymorphicProxySerializer(
     component_name="ActivationRead",

@@ -39,9 +39,9 @@ from worlds.roles import Role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound, ServerFailure
-from worldservice.api.etags import conditional_json
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.renderers import JSONOnlyMixin
+from worldservice.api.responses import conditional_json
 from worldservice.api.schema import ERRORS
 from worldservice.clock import parse_rfc3339, rfc3339
 from worldservice.dispatch import run_and_wait

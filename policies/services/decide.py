@@ -13,7 +13,6 @@ from policies.dsl import parse_policy
 from policies.models import DecisionMemory, HistoryEntry, StrategyBinding, WorldDecisions
 from policies.selectors import default_policy
 from worlds.decide_cache import cached_decision, remember_decision
-from worlds.hot_reads import MISSING
 from worlds.models import World
 from worlds.selectors import get_world
 
@@ -77,16 +76,10 @@ def _remember(world: World, mode: str, fingerprint: str | None, now: dt.datetime
             memory.save()
 
 
-def decide(
-    world_id: str, requested_as_of: dt.datetime | None = None, *, hot: Any = MISSING
-) -> dict[str, Any]:
-    """The DecisionEnvelope for the world now, or as of a past moment (never cached).
-
-    `hot` is the cached envelope when the caller already fetched it (None: not cached).
-    """
+def decide(world_id: str, requested_as_of: dt.datetime | None = None) -> dict[str, Any]:
+    """The DecisionEnvelope for the world now, or as of a past moment (never cached)."""
     if requested_as_of is None:
-        if hot is MISSING:
-            hot = cached_decision(world_id)
+        hot = cached_decision(world_id)
         if hot is not None:
             return dict(hot)
     world = get_world(world_id)

@@ -1,13 +1,13 @@
 """ETag headers: quoted on the wire, bare inside JSON; If-Match/If-None-Match take either.
 
 The helpers take Django's `HttpRequest` as well as DRF's `Request`, so the hot read path
-(`worlds.hot_path`) and the DRF views answer conditional requests the same way.
+(`worlds.hot_path`) and the DRF views answer conditional requests the same way
+(`worldservice.api.responses`).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -15,7 +15,6 @@ from rest_framework.request import Request
 
 from worldservice.api.errors import PreconditionFailed
 
-JSON_CONTENT_TYPE = "application/json"
 AnyResponse = TypeVar("AnyResponse", bound=HttpResponseBase)
 
 
@@ -69,20 +68,3 @@ def not_modified_response(etag: str) -> HttpResponse:
     response = HttpResponse(status=304)
     del response["Content-Type"]  # no body, so no type (as DRF does for an empty answer)
     return with_etag(response, etag)
-
-
-def json_response(body: Any, *, etag: str | None = None, status: int = 200) -> HttpResponse:
-    """A JSON answer rendered as DRF's JSONRenderer would (compact, UTF-8), without DRF."""
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
-        content_type=JSON_CONTENT_TYPE,
-        status=status,
-    )
-    return with_etag(response, etag) if etag is not None else response
-
-
-def conditional_json(request: HttpRequest | Request, body: Any, etag: str) -> HttpResponse:
-    """304 when `If-None-Match` names the current etag, else the body with its ETag."""
-    if not_modified(request, etag):
-        return not_modified_response(etag)
-    return json_response(body, etag=etag)
