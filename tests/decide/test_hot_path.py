@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
 from tests.factories import UserFactory, make_world, token_for
 from worlds.models import ApiToken
@@ -227,13 +228,37 @@ def test_hot_path_fault__full_view_answers(gateway, monkeypatch):
     assert response["Cache-Control"].startswith("max-age=")
 
 
-def test_hot_path__same_headers_as_the_full_view(gateway, monkeypatch):
-    _, client = gateway
-    hot = client.get("/worlds/hot/decide")
-    never_hot = classmethod(lambda *args: None)
-    monkeypatch.setattr("policies.api.decide_views.DecideView.hot_get", never_hot)
-    full = client.get("/worlds/hot/decide")
+@pytest.mark.parametrize(
+    "url,view",
+    [
+        ("/worlds/hot/decide", "policies.api.decide_views.DecideView"),
+        (
+            "/worlds/hot/activation?strategy_id=s1&side=long",
+            "activation.api.views.ActivationView",
+        ),
+    ],
+)
+def test_hot_path__same_answer_as_the_full_view(gateway, owner, monkeypatch, url, view):
+    from activation.services.overrides import override_activation
 
+    _, client = gateway
+    override_activation(actor=owner, world_id="hot", strategy_id="s1", side="long", active=True)
+    client.get(url)
+    drf_requests: list[object] = []
+    original_initial = APIView.initial
+
+    def counted_initial(self, request, *args, **kwargs):
+        drf_requests.append(request)
+        return original_initial(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", counted_initial)
+    hot = client.get(url)
+    assert drf_requests == []  # answered by hot_get, before DRF
+    monkeypatch.setattr(f"{view}.hot_get", classmethod(lambda *args: None))
+    full = client.get(url)
+
+    assert len(drf_requests) == 1
+    assert hot.status_code == full.status_code == 200
     assert hot.content == full.content
     ignored = {"X-Correlation-ID"}
     assert {k: v for k, v in hot.items() if k not in ignored} == {
