@@ -1,4 +1,4 @@
-"""Django settings, read from the environment (see docs/operations.md).
+"""Django settings for development and tests, read from the environment (see docs/operations.md).
 
 With no environment set the service runs on its embedded default: a SQLite file under `var/`,
 Celery tasks run in process, a local-memory cache and the database-backed activation store.
@@ -16,7 +16,7 @@ import dj_database_url
 from worldservice.beat import CELERY_BEAT_SCHEDULE as BEAT_SCHEDULE
 from worldservice.config import env_bool, load_config
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("WORLDSERVICE_VAR_DIR", BASE_DIR / "var"))
 
 WORLDSERVICE_CONFIG = load_config()
