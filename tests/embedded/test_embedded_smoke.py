@@ -24,7 +24,7 @@ def test_world_lifecycle__create_update_audit(client_for):
     client = client_for(owner)
 
     assert client.post("/worlds", {"id": "demo", "name": "Demo"}, format="json").status_code == 201
-    assert client.patch("/worlds/demo", {"allow_live": True}, format="json").status_code == 200
+    assert client.patch("/worlds/demo", {"name": "Demo 2"}, format="json").status_code == 200
 
     events = [row["event"] for row in client.get("/worlds/demo/audit").json()["results"]]
     assert events == ["world_created", "world_updated"]
