@@ -33,17 +33,13 @@ def _hold(client_for, owner, body):
 
 
 def _events(event):
-    return list(
-        WorldAuditLog.objects.filter(world_id="alpha", event=event).order_by("id")
-    )
+    return list(WorldAuditLog.objects.filter(world_id="alpha", event=event).order_by("id"))
 
 
 # --- the bypass, replayed -----------------------------------------------------------------
 
 
-def test_lower_approvals__governed_world__202_pending_and_nothing_changed(
-    world, owner, client_for
-):
+def test_lower_approvals__governed_world__202_pending_and_nothing_changed(world, owner, client_for):
     client = client_for(owner)
     etag = client.get("/worlds/alpha")["ETag"]
     events_before = WorldEvent.objects.count()
@@ -122,9 +118,7 @@ def test_put_full_body__loosening__held_whole_with_only_changed_fields(world, ow
     assert World.objects.get(pk="alpha").name == "Alpha"
 
 
-def test_mixed_request__loosening_and_ordinary_fields__whole_request_held(
-    world, owner, client_for
-):
+def test_mixed_request__loosening_and_ordinary_fields__whole_request_held(world, owner, client_for):
     response = _patch(
         client_for(owner),
         {"name": "Renamed", "circuit_breaker": True, "approvals_required": 0},
