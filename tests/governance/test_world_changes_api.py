@@ -425,6 +425,9 @@ def test_detail__unknown_or_other_worlds_change__404(world, owner, client_for):
     assert client.get(f"/worlds/beta/changes/{change_id}").status_code == 404
     assert client.get(_change_url(999)).status_code == 404
     assert client.get(_change_url("x1")).status_code == 404
+    assert client.get(_change_url("0")).status_code == 404
+    assert client.get(_change_url("²")).status_code == 404
+    assert client.get(_change_url("9" * 30)).status_code == 404
 
 
 # --- roles ------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ STATUS_PARAM = OpenApiParameter(
 
 def change_number(raw: str) -> int:
     """The change id of the path; anything but a positive whole number is an unknown change."""
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) < 1:
         raise NotFound(f"No world change {raw!r}.")
     return int(raw)
 
