@@ -8,28 +8,64 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
-from worlds.models import ApiToken, World, WorldAuditLog, WorldEvent
+from worlds import change_admin  # noqa: F401 - registers the world change admin
+from worlds.governance import below_floor, default_approvals, floor_message, min_approvals
+from worlds.models import ApiToken, World, WorldAuditLog, WorldChange, WorldEvent
+from worlds.roles import Role, world_role
 from worlds.services import tokens as token_services
 from worlds.services import worlds as world_services
-from worlds.services.worlds import EDITABLE_FIELDS
+from worlds.services.world_writes import EDITABLE_FIELDS
 from worldservice.api.actors import acting_user
+from worldservice.api.errors import ServiceError
 from worldservice.readonly_admin import ReadOnlyAdmin
+
+# The world change a save was held as, for the response that follows it in the same request.
+PENDING_CHANGE_ATTRIBUTE = "pending_world_change"
 
 admin.site.site_header = "WorldService administration"
 admin.site.site_title = "WorldService"
 admin.site.index_title = "Worlds, policies and activation"
 
 
+class WorldForm(forms.ModelForm):
+    """The world form, with the deployment's floor under `approvals_required` (see
+    `worlds.governance`) checked here so it shows beside the field."""
+
+    class Meta:
+        model = World
+        fields = ("id", *EDITABLE_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding and "approvals_required" in self.fields:
+            self.fields["approvals_required"].initial = default_approvals()
+
+    def clean_approvals_required(self) -> int:
+        value: int = self.cleaned_data["approvals_required"]
+        current = None if self.instance._state.adding else self.instance.approvals_required
+        if below_floor(value, current=current):
+            raise forms.ValidationError(floor_message(min_approvals()))
+        return value
+
+
 @admin.register(World)
 class WorldAdmin(admin.ModelAdmin):
     """Worlds. Members are managed through `/worlds/{id}/members`, whose service keeps the
     last-owner rule and writes `member_changed` audit rows (guardian's generic object-permission
-    pages would bypass both, so they are not offered)."""
+    pages would bypass both, so they are not offered).
 
+    Saving the form calls the same service as the API's PUT: editing a world needs its owner
+    role, and a save that loosens the governance of a world requiring approvals becomes a
+    pending world change, to which the admin then goes (see docs/api.md).
+    """
+
+    form = WorldForm
     list_display = (
         "id",
         "name",
@@ -47,23 +83,57 @@ class WorldAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: World | None = None) -> Any:
         return (*self.readonly_fields, "id") if obj else self.readonly_fields
 
+    def has_change_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
+        # As in the API, only the world's owners edit it; others see the page read-only.
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or (world_role(request.user, obj.id) or 0) >= Role.OWNER
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        # A service refusal (a race the form could not see) is an admin message, not an error
+        # page; the admin's transaction has rolled back by the time it arrives here.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as exc:
+            self.message_user(request, exc.detail, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request: HttpRequest, obj: World, form: Any, change: bool) -> None:
-        if change:
-            changes = {
-                name: form.cleaned_data[name]
-                for name in EDITABLE_FIELDS
-                if name in form.cleaned_data
-            }
-            world_services.update_world(
-                actor=acting_user(request), world_id=obj.id, changes=changes
-            )
-        else:
-            fields = {
-                name: form.cleaned_data[name]
-                for name in EDITABLE_FIELDS
-                if name in form.cleaned_data
-            }
+        fields = {
+            name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data
+        }
+        if not change:
             world_services.create_world(actor=acting_user(request), world_id=obj.id, **fields)
+            return
+        outcome = world_services.update_world(
+            actor=acting_user(request), world_id=obj.id, changes=fields
+        )
+        setattr(request, PENDING_CHANGE_ATTRIBUTE, outcome.pending)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        pending: WorldChange | None = getattr(request, PENDING_CHANGE_ATTRIBUTE, None)
+        if pending is not None:
+            message = f"Requested world change #{pending.pk}, pending review."
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: World) -> HttpResponse:
+        pending: WorldChange | None = getattr(request, PENDING_CHANGE_ATTRIBUTE, None)
+        if pending is None:
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            f"Not saved yet: this change loosens the governance of world {obj.id}, which needs "
+            f"{pending.approvals_required} approval(s) from someone else. It is pending as "
+            f"change #{pending.pk}; nothing on the world has changed.",
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(reverse("admin:worlds_worldchange_change", args=[pending.pk]))
 
     def delete_model(self, request: HttpRequest, obj: World) -> None:
         world_services.delete_world(actor=acting_user(request), world_id=obj.id)

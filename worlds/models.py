@@ -76,6 +76,99 @@ class World(models.Model):
         return f"world:{self.id}:{self.revision}"
 
 
+class ReviewDecision(models.TextChoices):
+    """A reviewer's decision, on a policy version or on a world change."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class WorldChangeStatus(models.TextChoices):
+    PENDING = "PENDING"
+    APPLIED = "APPLIED"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class WorldChange(models.Model):
+    """A change to a world's settings that loosens its governance, held for review.
+
+    Its content (what it changes, from what, who asked and how many approvals it needs) never
+    changes once stored: the database refuses it, so an approval always refers to exactly what
+    was requested. Only its status and the moment it was decided move.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    world = models.ForeignKey(World, on_delete=models.PROTECT, related_name="changes")
+    changes = models.JSONField(help_text="The fields the change sets, with their new values.")
+    previous = models.JSONField(help_text="Those fields' values when the change was requested.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_world_changes"
+    )
+    requested_at = models.DateTimeField()
+    approvals_required = models.PositiveSmallIntegerField(
+        help_text="The world's approvals_required when the change was requested."
+    )
+    status = models.CharField(
+        max_length=16, choices=WorldChangeStatus, default=WorldChangeStatus.PENDING
+    )
+    decided_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was applied, rejected or withdrawn."
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "world change"
+        indexes = [
+            models.Index(fields=["world", "status", "id"], name="world_change_status_idx"),
+            models.Index(
+                fields=["requested_at"],
+                condition=models.Q(status="PENDING"),
+                name="world_change_pending_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=WorldChangeStatus.values),
+                name="world_change_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approvals_required__gte=1, approvals_required__lte=5),
+                name="world_change_approvals_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="PENDING") | models.Q(decided_at__isnull=False),
+                name="world_change_decided_at_set",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.world_id} change #{self.id} ({self.status})"
+
+
+class WorldChangeApproval(models.Model):
+    """One reviewer's decision on one world change (append-only, one per reviewer)."""
+
+    change = models.ForeignKey(WorldChange, on_delete=models.PROTECT, related_name="approvals")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="world_change_reviews"
+    )
+    decision = models.CharField(max_length=8, choices=ReviewDecision)
+    comment = models.TextField(blank=True, default="")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["change_id", "at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change", "user"], name="world_change_approval_one_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.decision}s {self.change}"
+
+
 class WorldUserObjectPermission(UserObjectPermissionBase):
     """Direct-FK grants, so removing a world removes its grants (no orphaned generic rows)."""
 

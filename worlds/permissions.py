@@ -13,9 +13,12 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from worlds.hot_reads import prefetched, roles_generation_key
-from worlds.roles import Role, require_role, world_role
+from worlds.roles import Role, can_approve, require_role, world_role
+from worlds.selectors import get_world
+from worldservice.api.errors import NotFound
 
 ROLE_ATTRIBUTE = "world_role"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def request_role(request: Request) -> Role | None:
@@ -47,10 +50,36 @@ class WorldScopedView(APIView):
     read_role: Role = Role.READER
 
     def required_role(self, request: Request) -> Role | None:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method in SAFE_METHODS:
             return self.read_role
         return self.write_role
 
     @property
     def world_id(self) -> str:
         return str(self.kwargs["world_id"])
+
+
+def require_member_or_approver(request: Request, world_id: str) -> None:
+    """Approvers reach a world's reviews without a role on it; anyone else needs a role.
+
+    Call after `WorldRolePermission` ran with no required role: without a role and without the
+    approver permission the world does not exist for the caller (404), as everywhere else.
+    """
+    if request_role(request) is None:
+        if not can_approve(request.user, world_id):
+            raise NotFound(f"World {world_id!r} does not exist.")
+        get_world(world_id)
+
+
+class ReviewableWorldView(WorldScopedView):
+    """Readers of the world may read, and so may approvers without a role (to review)."""
+
+    def required_role(self, request: Request) -> Role | None:
+        if request.method in SAFE_METHODS:
+            return None
+        return self.write_role
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method in SAFE_METHODS:
+            require_member_or_approver(request, self.world_id)

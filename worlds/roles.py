@@ -153,6 +153,12 @@ def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> Query
     return queryset.filter(Q(pk__in=direct) | Q(pk__in=through_group))
 
 
+def _approver_grant() -> Q:
+    return Q(
+        permission__content_type__app_label="worlds", permission__codename=WORLD_APPROVE_CODENAME
+    )
+
+
 def can_approve(user: User, world_id: str) -> bool:
     """Approvers hold `policies.approve_worldpolicy` globally, or `worlds.approve_policies` on
     this world (the object-level form of the same right)."""
@@ -160,16 +166,29 @@ def can_approve(user: User, world_id: str) -> bool:
         return False
     if user.has_perm(APPROVE_PERMISSION):
         return True
-    grant = Q(
-        permission__content_type__app_label="worlds", permission__codename=WORLD_APPROVE_CODENAME
-    )
     return (
         WorldUserObjectPermission.objects.filter(
-            grant, user_id=user.pk, content_object_id=world_id
+            _approver_grant(), user_id=user.pk, content_object_id=world_id
         ).exists()
         or WorldGroupObjectPermission.objects.filter(
-            grant, group__user__id=user.pk, content_object_id=world_id
+            _approver_grant(), group__user__id=user.pk, content_object_id=world_id
         ).exists()
+    )
+
+
+def approvable_worlds(user: User) -> QuerySet[World]:
+    """The worlds on which `user` is an approver: `can_approve` as a queryset filter."""
+    if not user.is_authenticated or not user.is_active:
+        return World.objects.none()
+    if user.has_perm(APPROVE_PERMISSION):
+        return World.objects.all()
+    direct = WorldUserObjectPermission.objects.filter(_approver_grant(), user_id=user.pk)
+    through_group = WorldGroupObjectPermission.objects.filter(
+        _approver_grant(), group__user__id=user.pk
+    )
+    return World.objects.filter(
+        Q(pk__in=direct.values("content_object_id"))
+        | Q(pk__in=through_group.values("content_object_id"))
     )
 
 

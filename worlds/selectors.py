@@ -6,10 +6,18 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from worlds.models import World, WorldAuditLog, WorldState, WorldUserObjectPermission
-from worlds.roles import role_from_codenames
+from worlds.models import (
+    World,
+    WorldAuditLog,
+    WorldChange,
+    WorldChangeApproval,
+    WorldChangeStatus,
+    WorldState,
+    WorldUserObjectPermission,
+)
+from worlds.roles import User, approvable_worlds, role_from_codenames, visible_worlds
 from worldservice.api.errors import NotFound
 
 
@@ -76,3 +84,53 @@ def audit_rows(filters: AuditFilters) -> QuerySet[WorldAuditLog]:
     if filters.until:
         rows = rows.filter(created_at__lt=filters.until)
     return rows.order_by("id")
+
+
+def _with_reviews(changes: QuerySet[WorldChange]) -> QuerySet[WorldChange]:
+    return changes.select_related("requested_by", "world").prefetch_related(
+        Prefetch("approvals", queryset=WorldChangeApproval.objects.select_related("user"))
+    )
+
+
+def world_changes(world_id: str, *, status: str | None = None) -> QuerySet[WorldChange]:
+    """The world's governed changes, newest first, with their reviews loaded."""
+    changes = WorldChange.objects.filter(world_id=world_id)
+    if status:
+        changes = changes.filter(status=status)
+    return _with_reviews(changes).order_by("-id")
+
+
+def get_world_change(world_id: str, change_id: int) -> WorldChange:
+    change = world_changes(world_id).filter(pk=change_id).first()
+    if change is None:
+        raise NotFound(f"World {world_id!r} has no change {change_id}.")
+    return change
+
+
+def visible_world_changes(user: User) -> QuerySet[WorldChange]:
+    """Changes of the worlds `user` holds a role on, or may approve on (to review them)."""
+    return _with_reviews(
+        WorldChange.objects.filter(
+            Q(world__in=visible_worlds(user)) | Q(world__in=approvable_worlds(user))
+        )
+    )
+
+
+def world_changes_awaiting_review(user: User) -> QuerySet[WorldChange]:
+    """Pending changes `user` may approve now, oldest first.
+
+    They are on worlds where `user` is an approver (the rule of `worlds.four_eyes`), were not
+    requested by `user`, and `user` has not reviewed them yet.
+    """
+    if not user.is_authenticated:
+        return WorldChange.objects.none()
+    return (
+        _with_reviews(
+            WorldChange.objects.filter(
+                status=WorldChangeStatus.PENDING, world__in=approvable_worlds(user)
+            )
+        )
+        .exclude(requested_by_id=user.pk)
+        .exclude(approvals__user_id=user.pk)
+        .order_by("requested_at", "id")
+    )

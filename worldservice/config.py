@@ -13,6 +13,8 @@ from typing import Any
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+# A world's `approvals_required` is 0-5 (contract §2), so a higher floor would forbid every world.
+MAX_APPROVALS = 5
 
 
 class ConfigError(ValueError):
@@ -31,7 +33,9 @@ def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be a boolean word (true/false), got {raw!r}")
 
 
-def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+def env_int(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
@@ -41,6 +45,8 @@ def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -53,6 +59,8 @@ class WorldServiceConfig:
     event_stream: str = "worldservice.events"
     max_body_bytes: int = 1024 * 1024
     token_cache_seconds: int = 30
+    # The floor under every world's `approvals_required` (docs/api.md, governed world changes).
+    min_approvals: int = 0
     # A testing knob: pause after each apply stage so fault tests can kill a worker mid-apply.
     apply_stage_delay_seconds: float = 0.0
 
@@ -66,6 +74,7 @@ class WorldServiceConfig:
             "EVENT_STREAM": self.event_stream,
             "MAX_BODY_BYTES": self.max_body_bytes,
             "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
+            "MIN_APPROVALS": self.min_approvals,
             "APPLY_STAGE_DELAY_SECONDS": self.apply_stage_delay_seconds,
         }
 
@@ -81,6 +90,7 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         event_stream=env.get("WORLDSERVICE_EVENT_STREAM", "worldservice.events"),
         max_body_bytes=env_int(env, "WORLDSERVICE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         token_cache_seconds=env_int(env, "WORLDSERVICE_TOKEN_CACHE_SECONDS", 30),
+        min_approvals=env_int(env, "WORLDSERVICE_MIN_APPROVALS", 0, maximum=MAX_APPROVALS),
         apply_stage_delay_seconds=float(env_int(env, "WORLDSERVICE_APPLY_STAGE_DELAY_MS", 0))
         / 1000,
     )

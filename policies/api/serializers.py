@@ -8,19 +8,13 @@ from rest_framework import serializers
 
 from policies.models import WorldPolicy
 from policies.selectors import approval_state
+from worlds.api.serializers import ReviewOutSerializer, ReviewSerializer, review_json
 from worldservice.api.fields import StrictCharField, StrictIntegerField, StrictSerializer
 from worldservice.clock import rfc3339
 
+# Reviews have one shape for policy versions and world changes (`worlds.api.serializers`).
+__all__ = ["ReviewOutSerializer", "ReviewSerializer", "review_json"]
 UPLOAD_FORMS = ("yaml", "policy", "preset")
-
-
-def review_json(review: Any) -> dict[str, Any]:
-    return {
-        "user": review.user.get_username(),
-        "decision": review.decision,
-        "comment": review.comment,
-        "at": rfc3339(review.at),
-    }
 
 
 def version_summary_json(policy: WorldPolicy) -> dict[str, Any]:
@@ -68,10 +62,6 @@ class PolicyUploadSerializer(StrictSerializer):
         return attrs
 
 
-class ReviewSerializer(StrictSerializer):
-    comment = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")
-
-
 class SetDefaultSerializer(StrictSerializer):
     version = StrictIntegerField(min_value=1, required=False)
 
@@ -83,13 +73,6 @@ class VersionSummaryOutSerializer(serializers.Serializer):
     created_by = serializers.CharField()
     created_at = serializers.DateTimeField()
     approved = serializers.BooleanField()
-
-
-class ReviewOutSerializer(serializers.Serializer):
-    user = serializers.CharField()
-    decision = serializers.CharField()
-    comment = serializers.CharField()
-    at = serializers.DateTimeField()
 
 
 class VersionOutSerializer(VersionSummaryOutSerializer):

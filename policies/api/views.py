@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
@@ -28,8 +26,8 @@ from policies.models import ReviewDecision
 from policies.services.defaults import set_default_version
 from policies.services.reviews import review_policy
 from policies.services.uploads import PolicySource, upload_policy
-from worlds.permissions import WorldScopedView, request_role
-from worlds.roles import Role, can_approve
+from worlds.permissions import ReviewableWorldView, WorldScopedView, require_member_or_approver
+from worlds.roles import Role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
@@ -41,20 +39,8 @@ from worldservice.api.schema import ERRORS
 YAML_MEDIA_TYPES = ("application/yaml", "text/yaml")
 
 
-class PolicyReadableView(WorldScopedView):
+class PolicyReadableView(ReviewableWorldView):
     """Readers of the world may read its policies, and so may approvers (to review them)."""
-
-    def required_role(self, request: Request) -> Role | None:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return None
-        return self.write_role
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if request.method in ("GET", "HEAD", "OPTIONS") and request_role(request) is None:
-            if not can_approve(request.user, self.world_id):
-                raise NotFound(f"World {self.world_id!r} does not exist.")
-            get_world(self.world_id)
 
 
 def _version_number(raw: str) -> int:
@@ -136,8 +122,7 @@ class PolicyReviewView(WorldScopedView):
     @extend_schema(request=ReviewSerializer, responses={200: ReviewOutSerializer, **ERRORS})
     def post(self, request: Request, world_id: str, version: str) -> Response:
         user = acting_user(request)
-        if request_role(request) is None and not can_approve(user, world_id):
-            raise NotFound(f"World {world_id!r} does not exist.")
+        require_member_or_approver(request, world_id)
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = review_policy(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from worlds.models import World
+from worlds.models import ReviewDecision, World
 
 
 class PolicyStatus(models.TextChoices):
@@ -54,11 +54,6 @@ class WorldPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.world_id} v{self.version} ({self.status})"
-
-
-class ReviewDecision(models.TextChoices):
-    APPROVE = "approve"
-    REJECT = "reject"
 
 
 class PolicyApproval(models.Model):

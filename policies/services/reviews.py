@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from policies.models import PolicyApproval, ReviewDecision, WorldPolicy
 from policies.selectors import get_version
 from worlds.audit import record_audit
-from worlds.roles import can_approve
+from worlds.four_eyes import require_reviewer
 from worlds.services.lookup import locked_world
-from worldservice.api.errors import Conflict, Forbidden
+from worldservice.api.errors import Conflict
 
 AUDIT_EVENTS = {ReviewDecision.APPROVE: "policy_approved", ReviewDecision.REJECT: "policy_rejected"}
 
@@ -26,15 +26,13 @@ def review_policy(
     with transaction.atomic():
         world = locked_world(world_id)
         policy: WorldPolicy = get_version(world.id, version)
-        if not can_approve(actor, world.id):
-            raise Forbidden(
-                "Reviewing policies needs the policies.approve_worldpolicy "
-                "permission, globally or on this world."
-            )
-        if policy.created_by_id == actor.pk:
-            raise Forbidden(
-                "You wrote this version; another approver must review it.", code="self_approval"
-            )
+        require_reviewer(
+            actor,
+            world.id,
+            author_id=policy.created_by_id,
+            subject="policies",
+            authored="wrote this version",
+        )
         try:
             with transaction.atomic():
                 review = PolicyApproval.objects.create(

@@ -8,8 +8,9 @@ import pytest
 
 from activation.models import ActivationSnapshot
 from activation.store import get_store
-from tests.factories import unfinished_apply_run
-from worlds.models import WorldAuditLog, WorldEvent
+from tests.factories import UserFactory, unfinished_apply_run
+from worlds.models import ReviewDecision, WorldAuditLog, WorldEvent
+from worlds.services.changes import review_world_change
 from worlds.services.worlds import update_world
 
 pytestmark = pytest.mark.django_db
@@ -212,7 +213,12 @@ def test_put__live_without_allow_live__409_live_not_allowed(world, owner, operat
     assert response.json()["code"] == "live_not_allowed"
     assert get_store().get("alpha", "abcd", "long").entry is None
 
-    update_world(actor=owner, world_id="alpha", changes={"allow_live": True})
+    # Turning allow_live on is held for a second person (docs/api.md, governed world changes).
+    held = update_world(actor=owner, world_id="alpha", changes={"allow_live": True}).pending
+    approver = UserFactory(permissions=["policies.approve_worldpolicy"])
+    review_world_change(
+        actor=approver, world_id="alpha", change_id=held.id, decision=ReviewDecision.APPROVE
+    )
     allowed = _put(client_for(operator), {**BODY, "effective_mode": "live"})
     assert allowed.status_code == 200
     assert allowed.json()["effective_mode"] == "live"

@@ -24,7 +24,7 @@ def auditor():
 def _some_rows(owner, client_for):
     client = client_for(owner)
     client.patch("/worlds/alpha", {"name": "A2"}, format="json", HTTP_X_CORRELATION_ID="c-1")
-    client.patch("/worlds/alpha", {"allow_live": True}, format="json")
+    client.patch("/worlds/alpha", {"circuit_breaker": True}, format="json")
 
 
 def test_raw_update__refused_by_database(world):

@@ -71,14 +71,14 @@ def test_get_world__if_none_match_current_etag__304(world, owner, client_for):
 def test_put_world__full_body__replaces_fields_and_bumps_etag(world, owner, client_for):
     client = client_for(owner)
     current = client.get("/worlds/alpha")
-    body = current.json() | {"name": "Alpha prime", "allow_live": True, "labels": ["b", "a"]}
+    body = current.json() | {"name": "Alpha prime", "circuit_breaker": True, "labels": ["b", "a"]}
 
     response = client.put("/worlds/alpha", body, format="json", HTTP_IF_MATCH=current["ETag"])
 
     assert response.status_code == 200, response.json()
     assert response["ETag"] == '"world:alpha:2"'
     assert response.json()["labels"] == ["a", "b"]
-    assert World.objects.get(pk="alpha").allow_live is True
+    assert World.objects.get(pk="alpha").circuit_breaker is True
 
 
 def test_put_world__missing_required_name__400(world, owner, client_for):

@@ -6,7 +6,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from worlds.models import WORLD_ID_REGEX, World, WorldAuditLog, WorldState
+from worlds.models import (
+    WORLD_ID_REGEX,
+    World,
+    WorldAuditLog,
+    WorldChange,
+    WorldChangeStatus,
+    WorldState,
+)
 from worlds.roles import ROLE_LABELS
 from worldservice.api.fields import (
     StrictBooleanField,
@@ -35,6 +42,31 @@ def world_json(world: World) -> dict[str, Any]:
         "approvals_required": world.approvals_required,
         "created_at": rfc3339(world.created_at, seconds=True),
         "updated_at": rfc3339(world.updated_at, seconds=True),
+    }
+
+
+def review_json(review: Any) -> dict[str, Any]:
+    """One reviewer's decision, on a policy version or on a world change."""
+    return {
+        "user": review.user.get_username(),
+        "decision": review.decision,
+        "comment": review.comment,
+        "at": rfc3339(review.at),
+    }
+
+
+def world_change_json(change: WorldChange) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "world_id": change.world_id,
+        "changes": change.changes,
+        "previous": change.previous,
+        "requested_by": change.requested_by.get_username(),
+        "requested_at": rfc3339(change.requested_at, seconds=True),
+        "status": change.status,
+        "approvals": [review_json(review) for review in change.approvals.all()],
+        "approvals_required": change.approvals_required,
+        "decided_at": rfc3339(change.decided_at, seconds=True) if change.decided_at else None,
     }
 
 
@@ -106,6 +138,10 @@ class WorldUpdateSerializer(WorldFieldsSerializer):
         return attrs
 
 
+class ReviewSerializer(StrictSerializer):
+    comment = StrictCharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+
 class MemberRoleSerializer(StrictSerializer):
     role = serializers.ChoiceField(choices=ROLE_LABELS)
 
@@ -135,6 +171,37 @@ class DescribeOutSerializer(WorldOutSerializer):
 class MemberOutSerializer(serializers.Serializer):
     user = serializers.CharField()
     role = serializers.ChoiceField(choices=ROLE_LABELS)
+
+
+class ReviewOutSerializer(serializers.Serializer):
+    user = serializers.CharField()
+    decision = serializers.CharField(help_text="approve or reject")
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class WorldChangeOutSerializer(serializers.Serializer):
+    """A governed world change (documentation of `world_change_json`)."""
+
+    id = serializers.IntegerField()
+    world_id = serializers.CharField()
+    changes = serializers.DictField(
+        child=serializers.JSONField(), help_text="The fields it sets, with their new values."
+    )
+    previous = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Those fields' values when the change was requested.",
+    )
+    requested_by = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=WorldChangeStatus.values)
+    approvals = ReviewOutSerializer(many=True)
+    approvals_required = serializers.IntegerField(
+        help_text="The world's approvals_required when the change was requested."
+    )
+    decided_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was applied, rejected or withdrawn."
+    )
 
 
 class AuditRowSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from worlds.api import views
+from worlds.api import change_views, views
 from worlds.api.events_views import WorldEventsView
 
 urlpatterns = [
@@ -14,6 +14,31 @@ urlpatterns = [
         "worlds/<str:world_id>/members/<str:username>",
         views.MemberDetailView.as_view(),
         name="member-detail",
+    ),
+    path(
+        "worlds/<str:world_id>/changes",
+        change_views.WorldChangeListView.as_view(),
+        name="world-change-list",
+    ),
+    path(
+        "worlds/<str:world_id>/changes/<str:change_id>",
+        change_views.WorldChangeDetailView.as_view(),
+        name="world-change-detail",
+    ),
+    path(
+        "worlds/<str:world_id>/changes/<str:change_id>/approve",
+        change_views.WorldChangeApproveView.as_view(),
+        name="world-change-approve",
+    ),
+    path(
+        "worlds/<str:world_id>/changes/<str:change_id>/reject",
+        change_views.WorldChangeRejectView.as_view(),
+        name="world-change-reject",
+    ),
+    path(
+        "worlds/<str:world_id>/changes/<str:change_id>/withdraw",
+        change_views.WorldChangeWithdrawView.as_view(),
+        name="world-change-withdraw",
     ),
     path("worlds/<str:world_id>/audit", views.WorldAuditView.as_view(), name="world-audit"),
     path("worlds/<str:world_id>/events", WorldEventsView.as_view(), name="world-events"),

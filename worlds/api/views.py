@@ -11,7 +11,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -25,10 +25,12 @@ from worlds.api.serializers import (
     MemberOutSerializer,
     MemberRoleSerializer,
     VerifyOutSerializer,
+    WorldChangeOutSerializer,
     WorldCreateSerializer,
     WorldOutSerializer,
     WorldUpdateSerializer,
     audit_json,
+    world_change_json,
     world_json,
 )
 from worlds.audit import verify_chain
@@ -66,6 +68,15 @@ AUDIT_PARAMS = [
     *PAGE_PARAMS,
 ]
 AUDIT_PAGE = page_of(AuditRowSerializer, "AuditPage")
+UPDATE_RESPONSES = {
+    200: WorldOutSerializer,
+    202: OpenApiResponse(
+        WorldChangeOutSerializer,
+        description="The update loosens the governance of a world that requires approvals: "
+        "nothing changed yet; it is held as a pending world change (see `Location`).",
+    ),
+    **ERRORS,
+}
 AUDIT_COLUMNS = (
     "id",
     "world_id",
@@ -123,11 +134,11 @@ class WorldDetailView(WorldScopedView):
             return not_modified_response(world.etag)
         return with_etag(Response(world_json(world)), world.etag)
 
-    @extend_schema(request=WorldUpdateSerializer, responses={200: WorldOutSerializer, **ERRORS})
+    @extend_schema(request=WorldUpdateSerializer, responses=UPDATE_RESPONSES)
     def put(self, request: Request, world_id: str) -> Response:
         return self._update(request, partial=False)
 
-    @extend_schema(request=WorldUpdateSerializer, responses={200: WorldOutSerializer, **ERRORS})
+    @extend_schema(request=WorldUpdateSerializer, responses=UPDATE_RESPONSES)
     def patch(self, request: Request, world_id: str) -> Response:
         return self._update(request, partial=True)
 
@@ -135,13 +146,21 @@ class WorldDetailView(WorldScopedView):
         current = selectors.get_world(self.world_id)
         serializer = WorldUpdateSerializer(data=request.data, partial=partial, world=current)
         serializer.is_valid(raise_exception=True)
-        world = world_services.update_world(
+        outcome = world_services.update_world(
             actor=acting_user(request),
             world_id=self.world_id,
             changes=serializer.validated_data,
             expected_etags=if_match(request),
         )
-        return with_etag(Response(world_json(world)), world.etag)
+        if outcome.pending is not None:
+            # Nothing changed on the world, so no new ETag: the one the client holds stays valid.
+            change = selectors.get_world_change(self.world_id, outcome.pending.id)
+            return Response(
+                world_change_json(change),
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": f"/worlds/{self.world_id}/changes/{change.id}"},
+            )
+        return with_etag(Response(world_json(outcome.world)), outcome.world.etag)
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, world_id: str) -> Response:

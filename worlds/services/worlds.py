@@ -3,73 +3,66 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from activation.apply.services import abort_for_deleted_world
 from activation.services.overrides import deactivate_all
 from worlds.audit import record_audit
 from worlds.decide_cache import forget_decision
-from worlds.events import record_event
-from worlds.models import World, WorldState
+from worlds.governance import check_min_approvals, default_approvals, needs_review
+from worlds.models import World, WorldChange, WorldState
 from worlds.roles import Role
+from worlds.services.changes import hold_world_change
 from worlds.services.lookup import locked_world
 from worlds.services.members import grant_role
-from worldservice.api.errors import Conflict, InvalidInput
+from worlds.services.world_writes import (
+    EDITABLE_FIELDS,
+    announce_world,
+    refuse_unknown_fields,
+    validate_world,
+    world_snapshot,
+    write_world_fields,
+)
+from worldservice.api.errors import Conflict
 from worldservice.api.etags import require_match
 
-EDITABLE_FIELDS = (
-    "name",
-    "description",
-    "labels",
-    "state",
-    "allow_live",
-    "circuit_breaker",
-    "approvals_required",
-)
+__all__ = [
+    "EDITABLE_FIELDS",
+    "WorldUpdate",
+    "create_world",
+    "delete_world",
+    "update_world",
+    "world_snapshot",
+]
 
 
-def world_snapshot(world: World) -> dict[str, Any]:
-    """The world's fields as the audit log and events record them."""
-    return {
-        "id": world.id,
-        "name": world.name,
-        "description": world.description,
-        "labels": list(world.labels),
-        "state": world.state,
-        "default_policy_version": world.default_policy_version,
-        "allow_live": world.allow_live,
-        "circuit_breaker": world.circuit_breaker,
-        "approvals_required": world.approvals_required,
-    }
+@dataclass(frozen=True, slots=True)
+class WorldUpdate:
+    """What an update did: `world` as it is now, and `pending` when the update was held instead.
 
+    A held update (it loosened the governance of a world that requires approvals) changed
+    nothing on the world: it waits, as `pending`, for approvers other than its requester.
+    """
 
-def _validate(world: World) -> None:
-    try:
-        world.full_clean(exclude=["owner"], validate_unique=False)
-    except DjangoValidationError as exc:
-        raise InvalidInput("The world is not valid.", errors=exc.message_dict) from exc
-
-
-def _announce(world: World) -> None:
-    record_event(
-        world_id=world.id,
-        type="world_updated",
-        data={
-            "state": world.state,
-            "allow_live": world.allow_live,
-            "circuit_breaker": world.circuit_breaker,
-        },
-    )
+    world: World
+    pending: WorldChange | None = None
 
 
 def create_world(*, actor: User, world_id: str, **fields: Any) -> World:
-    """Create a world; its creator becomes its owner."""
+    """Create a world; its creator becomes its owner.
+
+    `approvals_required` may not be below the deployment's floor (400); when it is not given,
+    the world gets the model's default or the floor, whichever is higher.
+    """
     world = World(id=world_id, owner=actor, **fields)
-    _validate(world)
+    if "approvals_required" not in fields:
+        world.approvals_required = default_approvals()
+    check_min_approvals(world.approvals_required)
+    validate_world(world)
     try:
         with transaction.atomic():
             world.save(force_insert=True)
@@ -81,7 +74,7 @@ def create_world(*, actor: User, world_id: str, **fields: Any) -> World:
                 request={"id": world_id, **fields},
                 result=world_snapshot(world),
             )
-            _announce(world)
+            announce_world(world)
     except IntegrityError as exc:
         raise Conflict(f"A world with id {world_id!r} already exists.", code="duplicate") from exc
     return world
@@ -93,38 +86,24 @@ def update_world(
     world_id: str,
     changes: Mapping[str, Any],
     expected_etags: set[str] | None = None,
-) -> World:
-    """Apply `changes` (a subset of EDITABLE_FIELDS) under the world's row lock."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            "These fields cannot be changed.",
-            errors={name: ["This field is read-only."] for name in sorted(unknown)},
-        )
+) -> WorldUpdate:
+    """Apply `changes` (a subset of EDITABLE_FIELDS) under the world's row lock, or hold them.
+
+    Every path that edits a world (the API's PUT/PATCH, the admin's form) comes here. When the
+    world requires approvals and `changes` loosen its governance (see `worlds.governance`), the
+    whole request becomes a pending world change and the world is left untouched. `If-Match`
+    is checked first either way (412), as is the floor under `approvals_required` (400).
+    """
+    refuse_unknown_fields(changes)
     with transaction.atomic():
         world = locked_world(world_id)
         require_match(expected_etags or set(), world.etag)
-        before = world_snapshot(world)
-        for name, value in changes.items():
-            setattr(world, name, value)
-        _validate(world)
-        after = world_snapshot(world)
-        if after == before:
-            return world
-        world.revision += 1
-        world.save()
-        forget_decision(world.id)
-        changed = {name: after[name] for name in after if after[name] != before[name]}
-        record_audit(
-            event="world_updated",
-            actor=actor.get_username(),
-            world_id=world.id,
-            request=dict(changes),
-            result={"before": before, "after": after, "changed": sorted(changed)},
-        )
-        if {"state", "allow_live", "circuit_breaker"} & set(changed):
-            _announce(world)
-    return world
+        if "approvals_required" in changes:
+            check_min_approvals(changes["approvals_required"], current=world.approvals_required)
+        if needs_review(world, changes):
+            return WorldUpdate(world, hold_world_change(actor=actor, world=world, changes=changes))
+        write_world_fields(actor=actor, world=world, changes=changes, request=changes)
+    return WorldUpdate(world)
 
 
 def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None = None) -> World:
@@ -147,5 +126,5 @@ def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None 
             world_id=world.id,
             result={"before": before, "after": world_snapshot(world)},
         )
-        _announce(world)
+        announce_world(world)
     return world
