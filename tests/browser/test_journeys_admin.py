@@ -1,0 +1,77 @@
+"""Journeys through today's admin in a real browser: a superuser browses a world and the audit
+log; risk staff upload a policy version, fix a YAML error and see the version saved."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from policies.models import WorldPolicy
+from tests.browser.helpers import login, shot
+from tests.factories import UserFactory, make_world
+from worlds.services.worlds import update_world
+
+pytestmark = [pytest.mark.browser]
+
+BROKEN_YAML = "selection:\n  gates: ['sharpe >']\n"
+FIXED_YAML = "selection:\n  gates: ['sharpe >= 0.7']\n"
+
+
+def test_superuser__opens_a_world_then_filters_the_audit_log_by_event(page: Page):
+    ada = UserFactory(username="ada", is_staff=True, is_superuser=True)
+    make_world(owner=ada, world_id="alpha", name="Alpha desk")
+    make_world(owner=ada, world_id="beta", name="Beta desk")
+    update_world(actor=ada, world_id="beta", changes={"description": "the second desk"})
+
+    login(page, ada)
+    page.locator("#worlds-world").get_by_role("link", name="Worlds").click()
+    expect(page.get_by_role("heading", name="Select world to change")).to_be_visible()
+    expect(page.locator("#result_list")).to_contain_text("Beta desk")
+
+    page.get_by_role("link", name="alpha", exact=True).click()
+    expect(page.get_by_role("heading", name="Change world")).to_be_visible()
+    expect(page.get_by_label("Name:")).to_have_value("Alpha desk")
+
+    page.get_by_role("link", name="Home").click()
+    page.get_by_role("link", name="Audit log").click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(3)
+    page.locator("#changelist-filter").get_by_role("link", name="world_created").click()
+
+    expect(rows).to_have_count(2)
+    expect(page.locator("#result_list")).to_contain_text("world_created")
+    expect(page.locator("#result_list")).not_to_contain_text("world_updated")
+
+
+def test_risk_staff__fixes_a_yaml_error_and_the_version_is_saved(page: Page):
+    rita = UserFactory(
+        username="rita",
+        is_staff=True,
+        permissions=[
+            "policies.view_worldpolicy",
+            "policies.add_worldpolicy",
+            "policies.approve_worldpolicy",
+        ],
+    )
+    make_world(owner=rita, world_id="desk")
+
+    login(page, rita)
+    page.get_by_role("link", name="World policy versions").click()
+    page.get_by_role("link", name="Add world policy version").click()
+    page.get_by_label("World:").select_option("desk")
+    page.get_by_label("Yaml:").fill(BROKEN_YAML)
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.get_by_text("Please correct the error below.")).to_be_visible()
+    expect(page.locator(".errorlist")).to_contain_text("selection.gates[0]")
+    assert not WorldPolicy.objects.exists()
+
+    page.get_by_label("Yaml:").fill(FIXED_YAML)
+    shot(page, "yaml-fixed")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.get_by_role("heading", name="View world policy version")).to_be_visible()
+    expect(page.locator(".field-status")).to_contain_text("Draft")
+    expect(page.locator(".field-yaml_text")).to_contain_text("sharpe >= 0.7")
+    policy = WorldPolicy.objects.get(world_id="desk")
+    assert (policy.version, policy.status, policy.yaml) == (1, "DRAFT", FIXED_YAML)
