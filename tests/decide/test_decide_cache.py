@@ -7,9 +7,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
 
+from activation.redis_client import get_redis
 from policies.services.decide import decide
 from tests.factories import make_world
-from activation.redis_client import get_redis
 from worlds.decide_cache import (
     HOLD_SECONDS,
     cached_decision,
@@ -32,8 +32,7 @@ ENVELOPE = {"world_id": "w", "effective_mode": "live", "etag": "w:w:v0:x"}
 
 @pytest.fixture
 def live_world(owner):
-    world = make_world(owner=owner, world_id="live", allow_live=True, approvals_required=0)
-    return world
+    return make_world(owner=owner, world_id="live", allow_live=True, approvals_required=0)
 
 
 def test_remember_decision__nothing_changed__cached():
