@@ -128,6 +128,7 @@ class Load:
         self._request("readyz", "GET", "/readyz", "")
 
     def _write(self, index: int) -> None:
+        body: dict[str, Any]
         if index % 2 == 0:
             path = f"/worlds/{self.world.id}"
             body = {"circuit_breaker": not self._breaker}
