@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "worldservice.middleware.RequestBodyLimitMiddleware",
     "worldservice.middleware.WriteFailureMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "worldservice.csp.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "worldservice.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
