@@ -7,6 +7,8 @@ import threading
 import redis
 from django.conf import settings
 
+from worldservice.redis_clients import new_client
+
 _clients: dict[str, redis.Redis] = {}
 _lock = threading.Lock()
 
@@ -17,19 +19,14 @@ def redis_configured() -> bool:
 
 
 def get_redis() -> redis.Redis:
-    """The shared client for `settings.REDIS_URL` (connection-pooled, fork-safe)."""
+    """The shared client for `settings.REDIS_URL` (connection-pooled, fork-safe), with the
+    timeouts and hang guard of `worldservice.redis_clients`."""
     url = str(settings.REDIS_URL)
     client = _clients.get(url)
     if client is None:
         with _lock:
             client = _clients.get(url)
             if client is None:
-                client = redis.Redis.from_url(
-                    url,
-                    decode_responses=True,
-                    socket_connect_timeout=2,
-                    socket_timeout=5,
-                    health_check_interval=30,
-                )
+                client = new_client(url, decode_responses=True, health_check_interval=30)
                 _clients[url] = client
     return client

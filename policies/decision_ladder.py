@@ -158,3 +158,31 @@ def envelope(inputs: DecideInputs, decision: Decision) -> dict[str, Any]:
     digest = content_hash(identity).removeprefix("sha256:")[:24]
     body["etag"] = f"w:{inputs.world_id}:v{inputs.policy_version}:{digest}"
     return body
+
+
+SAFE_TTL_SECONDS = 5
+SAFE_REASON = "database_unavailable"
+
+
+def safe_envelope(world_id: str, as_of: dt.datetime) -> dict[str, Any]:
+    """The answer when decide's inputs cannot be read: `compute-only`, never `live`.
+
+    Its short ttl keeps clients (the Gateway caches envelopes for their ttl) from holding on to
+    it once the database is back; its etag is fixed, so it never matches a real decision's.
+    """
+    return {
+        "world_id": world_id,
+        "policy_version": 0,
+        "effective_mode": "compute-only",
+        "reason": SAFE_REASON,
+        "as_of": rfc3339(as_of, seconds=True),
+        "ttl": f"{SAFE_TTL_SECONDS}s",
+        "dataset_fingerprint": None,
+        "coverage_bounds": None,
+        "conformance_flags": None,
+        "conformance_warnings": None,
+        "history_updated_at": None,
+        "rows": None,
+        "artifact": None,
+        "etag": f"w:{world_id}:v0:{SAFE_REASON}",
+    }

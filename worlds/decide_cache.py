@@ -2,23 +2,66 @@
 
 Decide is read thousands of times a second, so the envelope for "now" is cached. Every change to
 one of its inputs (the world, its default policy, bindings, decisions, history) calls
-`forget_decision`. The cached value carries the moment until which it is fresh (the earlier of
-`DECIDE_CACHE_SECONDS` and the moment data goes stale), and readers check it themselves, so a
-copy held anywhere (the shared cache, or a process's memory) never answers past that moment.
+`forget_decision` inside its transaction. The cached value carries the moment until which it is
+fresh (the earlier of `DECIDE_CACHE_SECONDS` and the moment data goes stale), and readers check
+it themselves, so a copy held anywhere (the shared cache, or a process's memory) never answers
+past that moment.
+
+A cached envelope must never outlive the change that made it wrong (a stale `live` would let
+orders through), not even when Redis fails in the middle. With Redis, three keys per world:
+
+- `decide:<id>`: the envelope;
+- `decide-gen:<id>`: a counter every change moves on;
+- `decide-hold:<id>`: present while a change may be in flight.
+
+Before its transaction commits, a change moves the counter on, sets the hold (for
+`HOLD_SECONDS`) and drops the envelope, all or nothing; when Redis cannot be told, the change is
+refused (503 `dependency_unavailable`) instead of committing behind a cache that would go on
+answering the old decision. After the commit it moves the counter on again, drops the envelope
+and lifts the hold. A reader notes the counter before it reads the database and stores its
+envelope only if the counter has not moved and no hold is set (one atomic script). So an
+envelope computed from data older than a committed change is never stored: when the step after
+the commit fails (Redis gone at that moment), the hold keeps readers from caching until it
+expires, by which time every reader that could have read the old data has finished.
+
+Without Redis (the embedded default, one process's memory) the envelope is simply dropped now
+and again at commit.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
+import redis
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
+from worldservice.api.outages import REDIS, unavailable
 from worldservice.cache import cache_delete, cache_get, cache_set
+
+logger = logging.getLogger(__name__)
 
 DECIDE_CACHE_SECONDS = 30
 DECIDE_PREFIX = "decide:"
+GENERATION_PREFIX = "decide-gen:"
+HOLD_PREFIX = "decide-hold:"
+# Longer than any transaction and any decide computation (both bounded by the statement timeout
+# and the web worker's timeout); only matters when the step after a commit failed.
+HOLD_SECONDS = 60
+NO_TOKEN = ""
+
+# KEYS: envelope, hold, counter. ARGV: the counter the reader saw, the value, its lifetime.
+STORE_IF_UNCHANGED = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if (redis.call('GET', KEYS[3]) or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 
 
 def decide_cache_key(world_id: str) -> str:
@@ -39,17 +82,109 @@ def cached_decision(world_id: str) -> dict[str, Any] | None:
     return fresh_envelope(cache_get(decide_cache_key(world_id)))
 
 
-def remember_decision(world_id: str, envelope: dict[str, Any], seconds: float) -> None:
+class _SharedKeys:
+    """The raw Redis client behind the Django cache, and a world's three keys on it."""
+
+    def __init__(self, shared: RedisCache, world_id: str) -> None:
+        backend: Any = shared._cache  # type: ignore[attr-defined]
+        self.client: Any = backend.get_client(write=True)
+        self.serializer: Any = backend._serializer
+        self.envelope = shared.make_and_validate_key(decide_cache_key(world_id))
+        self.generation = shared.make_and_validate_key(f"{GENERATION_PREFIX}{world_id}")
+        self.hold = shared.make_and_validate_key(f"{HOLD_PREFIX}{world_id}")
+
+
+def _shared_keys(world_id: str) -> _SharedKeys | None:
+    shared = caches["default"]
+    if not isinstance(shared, RedisCache):
+        return None
+    return _SharedKeys(shared, world_id)
+
+
+def decision_token(world_id: str) -> str | None:
+    """Note the world's change counter before reading decide's inputs (see the module doc).
+
+    None means "do not cache what you compute" (Redis cannot be read right now).
+    """
+    keys = _shared_keys(world_id)
+    if keys is None:
+        return NO_TOKEN
+    try:
+        raw = keys.client.get(keys.generation)
+    except REDIS_ERRORS as exc:
+        logger.warning("cache unavailable, decide for %s will not be cached: %s", world_id, exc)
+        return None
+    return raw.decode() if isinstance(raw, bytes) else str(raw or "")
+
+
+def remember_decision(
+    world_id: str, envelope: dict[str, Any], seconds: float, token: str | None
+) -> None:
+    """Cache the envelope for at most `seconds`, unless a change began since `token`."""
     timeout = max(0.0, min(float(DECIDE_CACHE_SECONDS), seconds))
-    if timeout >= 1:
-        fresh_until = timezone.now().timestamp() + timeout
-        value = {"envelope": envelope, "fresh_until": fresh_until}
+    if timeout < 1 or token is None:
+        return
+    value = {"envelope": envelope, "fresh_until": timezone.now().timestamp() + timeout}
+    keys = _shared_keys(world_id)
+    if keys is None:
         cache_set(decide_cache_key(world_id), value, math.ceil(timeout))
+        return
+    try:
+        keys.client.eval(
+            STORE_IF_UNCHANGED,
+            3,
+            keys.envelope,
+            keys.hold,
+            keys.generation,
+            token,
+            keys.serializer.dumps(value),
+            math.ceil(timeout),
+        )
+    except REDIS_ERRORS as exc:
+        logger.warning("cache unavailable, not caching decide for %s: %s", world_id, exc)
 
 
 def forget_decision(world_id: str) -> None:
-    """Drop the cached envelope now and again at commit (a reader may re-cache in between)."""
-    key = decide_cache_key(world_id)
-    cache_delete(key)
+    """Drop the cached envelope for a change being made (call it inside the change's transaction).
+
+    Raises `DependencyUnavailable` (503) when the shared cache cannot be told: the change must
+    then not commit.
+    """
+    keys = _shared_keys(world_id)
+    if keys is None:
+        key = decide_cache_key(world_id)
+        cache_delete(key)
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: cache_delete(key))
+        return
+    try:
+        pipe = keys.client.pipeline(transaction=True)
+        pipe.incr(keys.generation)
+        pipe.set(keys.hold, 1, ex=HOLD_SECONDS)
+        pipe.delete(keys.envelope)
+        pipe.execute()
+    except REDIS_ERRORS as exc:
+        raise unavailable(REDIS, "the decision cache") from exc
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: cache_delete(key))
+        transaction.on_commit(lambda: _settle(world_id))
+    else:
+        _settle(world_id)
+
+
+def _settle(world_id: str) -> None:
+    """After the commit: let readers cache the new decision (best effort: the hold expires)."""
+    keys = _shared_keys(world_id)
+    if keys is None:
+        return
+    try:
+        pipe = keys.client.pipeline(transaction=True)
+        pipe.incr(keys.generation)
+        pipe.delete(keys.envelope, keys.hold)
+        pipe.execute()
+    except REDIS_ERRORS as exc:
+        logger.warning(
+            "cache unavailable after a change to %s: decide is not cached for up to %d s: %s",
+            world_id,
+            HOLD_SECONDS,
+            exc,
+        )

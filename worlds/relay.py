@@ -35,6 +35,7 @@ from django.utils import timezone
 from worlds.events import as_cloudevent
 from worlds.models import WorldEvent
 from worldservice.metrics import activation_skew_seconds, audit_backlog_depth
+from worldservice.redis_clients import new_client
 
 logger = logging.getLogger(__name__)
 
@@ -43,18 +44,13 @@ STREAM_FIELD = "event"
 # The two-key advisory lock namespace of the relay (worldservice.locks uses 7001).
 RELAY_LOCK_CLASS = 7002
 RELAY_LOCK_ID = 1
-REDIS_TIMEOUT_SECONDS = 5.0
 
 
 @lru_cache(maxsize=4)
 def _stream_client(url: str) -> redis.Redis:
-    """One client (and connection pool) per Redis URL for the life of the process."""
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-        health_check_interval=30,
-    )
+    """One client (and connection pool) per Redis URL for the life of the process, with the
+    service's Redis timeouts: a hung Redis fails a batch (rolled back, retried) within one."""
+    return new_client(url, health_check_interval=30)
 
 
 def stream_name() -> str:

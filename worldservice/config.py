@@ -50,6 +50,11 @@ def env_int(
     return value
 
 
+def env_ms(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> float:
+    """A duration given in whole milliseconds, as seconds."""
+    return env_int(env, name, default, minimum=minimum) / 1000
+
+
 @dataclass(frozen=True, slots=True)
 class WorldServiceConfig:
     compat_rebalance_v2: bool = False
@@ -63,6 +68,15 @@ class WorldServiceConfig:
     min_approvals: int = 0
     # A testing knob: pause after each apply stage so fault tests can kill a worker mid-apply.
     apply_stage_delay_seconds: float = 0.0
+    # Dependency timeouts (docs/operations.md#timeouts): a hung dependency costs a request at
+    # most about its timeout, never the 24-28 s that redis-py's default retries add up to.
+    redis_connect_timeout_seconds: float = 0.5
+    redis_timeout_seconds: float = 1.0
+    redis_max_connections: int = 50
+    redis_retry_after_seconds: float = 2.0
+    broker_timeout_seconds: float = 2.0
+    db_connect_timeout_seconds: int = 3
+    db_statement_timeout_ms: int = 10_000
 
     def as_settings(self) -> dict[str, Any]:
         """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
@@ -76,6 +90,13 @@ class WorldServiceConfig:
             "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
             "MIN_APPROVALS": self.min_approvals,
             "APPLY_STAGE_DELAY_SECONDS": self.apply_stage_delay_seconds,
+            "REDIS_CONNECT_TIMEOUT_SECONDS": self.redis_connect_timeout_seconds,
+            "REDIS_TIMEOUT_SECONDS": self.redis_timeout_seconds,
+            "REDIS_MAX_CONNECTIONS": self.redis_max_connections,
+            "REDIS_RETRY_AFTER_SECONDS": self.redis_retry_after_seconds,
+            "BROKER_TIMEOUT_SECONDS": self.broker_timeout_seconds,
+            "DB_CONNECT_TIMEOUT_SECONDS": self.db_connect_timeout_seconds,
+            "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
         }
 
 
@@ -93,4 +114,13 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         min_approvals=env_int(env, "WORLDSERVICE_MIN_APPROVALS", 0, maximum=MAX_APPROVALS),
         apply_stage_delay_seconds=float(env_int(env, "WORLDSERVICE_APPLY_STAGE_DELAY_MS", 0))
         / 1000,
+        redis_connect_timeout_seconds=env_ms(env, "WORLDSERVICE_REDIS_CONNECT_TIMEOUT_MS", 500),
+        redis_timeout_seconds=env_ms(env, "WORLDSERVICE_REDIS_TIMEOUT_MS", 1000),
+        redis_max_connections=env_int(env, "WORLDSERVICE_REDIS_MAX_CONNECTIONS", 50, minimum=2),
+        redis_retry_after_seconds=env_ms(env, "WORLDSERVICE_REDIS_RETRY_AFTER_MS", 2000),
+        broker_timeout_seconds=env_ms(env, "WORLDSERVICE_BROKER_TIMEOUT_MS", 2000),
+        db_connect_timeout_seconds=env_int(
+            env, "WORLDSERVICE_DB_CONNECT_TIMEOUT_SECONDS", 3, minimum=1
+        ),
+        db_statement_timeout_ms=env_int(env, "WORLDSERVICE_DB_STATEMENT_TIMEOUT_MS", 10_000),
     )

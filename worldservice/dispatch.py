@@ -12,7 +12,7 @@ from celery import Task
 from celery.exceptions import TimeoutError as CeleryTimeout
 from kombu.exceptions import OperationalError
 
-from worldservice.api.errors import DependencyUnavailable
+from worldservice.api.outages import BROKER, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +25,7 @@ def run_and_wait(task: Task, *args: Any, wait_seconds: float) -> bool:
     try:
         result = task.apply_async(args=args)
     except OperationalError as exc:
-        raise DependencyUnavailable(
-            "The task broker is unavailable; try again shortly.", code="broker_unavailable"
-        ) from exc
+        raise unavailable(BROKER) from exc
     if wait_seconds <= 0:
         return result.ready()
     try:

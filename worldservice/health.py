@@ -1,10 +1,12 @@
 """Liveness, readiness and metrics endpoints.
 
-`/healthz` is deliberately trivial: it is the baseline the hot read paths are measured against.
+`/healthz` is deliberately trivial: it is the baseline the hot read paths are measured against,
+and it touches no dependency, so it answers while any of them is down.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from worldservice import __version__
 from worldservice.metrics import audit_backlog_depth, render_metrics
+from worldservice.redis_clients import guard_open, new_client
 
 _HEALTH_BODY: bytes | None = None
 
@@ -44,11 +47,14 @@ def _check_database() -> str | None:
     return None
 
 
-def _check_redis(url: str) -> str | None:
-    import redis
+@lru_cache(maxsize=4)
+def _redis_client(url: str) -> Any:
+    return new_client(url)
 
+
+def _check_redis(url: str) -> str | None:
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+        _redis_client(url).ping()  # fails at once while the hang guard is open
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -57,31 +63,61 @@ def _check_redis(url: str) -> str | None:
 def _check_broker(url: str) -> str | None:
     from kombu import Connection
 
+    if url.startswith(("redis://", "rediss://")) and guard_open(url):
+        return "ConnectionError: the broker's Redis did not answer in time recently"
+    timeout = float(settings.WORLDSERVICE["BROKER_TIMEOUT_SECONDS"])
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     try:
-        with Connection(url, connect_timeout=1) as conn:
-            conn.ensure_connection(max_retries=1, timeout=1)
+        with Connection(url, connect_timeout=timeout, transport_options=options) as conn:
+            conn.ensure_connection(max_retries=0, timeout=max(1, round(timeout)))
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {exc}"
     return None
 
 
+def _sees_details(request: HttpRequest) -> bool:
+    """Signed-in staff (a session, or a bearer token of a staff user) see the error text."""
+    from worlds.authentication import bearer_secret
+    from worlds.services.tokens import user_for_token
+
+    user = getattr(request, "user", None)
+    if user is None:
+        try:
+            secret = bearer_secret(request)
+            user = user_for_token(secret) if secret else None
+        except Exception:  # noqa: BLE001 - a bad token or a dependency down: no details
+            return False
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
+    """200 when every dependency answers; else 503 naming the ones that do not.
+
+    Each check waits at most that dependency's timeout (none at all while Redis's hang guard is
+    open). The error text is only shown to signed-in staff: it can name hosts and users.
+    """
     checks: dict[str, Any] = {"database": _check_database()}
     if settings.REDIS_URL:
         checks["redis"] = _check_redis(settings.REDIS_URL)
     if settings.CELERY_BROKER_URL:
         checks["broker"] = _check_broker(settings.CELERY_BROKER_URL)
     down = sorted(name for name, problem in checks.items() if problem)
+    details = bool(down) and _sees_details(request)
     body: dict[str, Any] = {
         "status": "ok" if not down else "unavailable",
-        "checks": {name: (problem or "ok") for name, problem in checks.items()},
+        "checks": {
+            name: ("ok" if not problem else problem if details else "unavailable")
+            for name, problem in checks.items()
+        },
     }
     if down:
         body.update(
             detail=f"Not ready: {', '.join(down)} unavailable.", code="not_ready", down=down
         )
-    return JsonResponse(body, status=503 if down else 200)
+    response = JsonResponse(body, status=503 if down else 200)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.middleware import (
@@ -11,8 +10,7 @@ from django.contrib.auth.middleware import (
 )
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from worldservice.api.errors import error_body
 from worldservice.context import correlation_scope
@@ -93,7 +91,7 @@ def _bearer(request: HttpRequest) -> bool:
 
 
 class SkippedForTokenRequests:
-    """Session, CSRF, user and messages serve browsers (the admin, the browsable API).
+    """Session, user and messages serve browsers (the admin, the browsable API).
 
     Requests that carry an `Authorization` header (the Gateway's hot reads) pass straight
     through: DRF authenticates them itself and its views are CSRF-exempt.
@@ -107,19 +105,6 @@ class SkippedForTokenRequests:
 
 class SessionMiddleware(SkippedForTokenRequests, DjangoSessionMiddleware):
     pass
-
-
-class CsrfViewMiddleware(SkippedForTokenRequests, DjangoCsrfViewMiddleware):
-    def process_view(
-        self,
-        request: HttpRequest,
-        callback: Callable[..., Any],
-        callback_args: tuple[Any, ...],
-        callback_kwargs: dict[str, Any],
-    ) -> HttpResponseForbidden | None:
-        if _bearer(request):
-            return None
-        return super().process_view(request, callback, callback_args, callback_kwargs)
 
 
 class AuthenticationMiddleware(SkippedForTokenRequests, DjangoAuthenticationMiddleware):

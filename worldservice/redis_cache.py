@@ -2,7 +2,8 @@
 
 The stock backend builds a new `redis.Redis` object on every call (about 64 µs with redis-py 8),
 which the hot read paths pay several times a request. Clients are thread-safe and share the
-pool, so one per pool is enough.
+pool, so one per pool is enough. Its pools get WorldService's timeouts, pool size and hang guard
+(`worldservice.redis_clients`); explicit `OPTIONS` in `CACHES` win.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+from worldservice.redis_clients import pool_options
 
 
 class PooledClientRedisCacheClient(RedisCacheClient):
@@ -33,6 +36,11 @@ class PooledClientRedisCacheClient(RedisCacheClient):
 
 
 class PooledRedisCache(RedisCache):
+    # Set by Django's RedisCache; its type stubs do not declare them.
+    _servers: list[str]
+    _options: dict[str, Any]
+
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = PooledClientRedisCacheClient
+        self._options = {**pool_options(self._servers[0]), **self._options}

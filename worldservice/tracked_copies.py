@@ -15,6 +15,9 @@ Rules that keep the copies honest:
 - The connection is checked with a heartbeat (a PING whose answer must arrive before the
   next one is due), so a connection that died silently is noticed; every copy also has a
   short lifetime, a bound on the damage until then.
+- As soon as any Redis call of this process times out (the hang guard of
+  `worldservice.redis_clients` trips), the copies are dropped and the connection is closed:
+  a Redis that does not answer may also not be sending its invalidations.
 
 Redis sends a key's invalidation to the tracking connection before it answers the write that
 caused it, so on one host a change is visible to every process by the time the writer's Redis
@@ -31,6 +34,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import redis
+
+from worldservice.redis_clients import GUARD, pool_options, server_of_url
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +61,7 @@ class TrackedCopies:
         max_entries: int = 100_000,
     ) -> None:
         self._url = url
+        self._server = server_of_url(url)
         self._prefixes = tuple(prefixes)
         self._lifetime = lifetime
         self._retry_after = retry_after
@@ -127,6 +133,9 @@ class TrackedCopies:
             self._connection, self._pid = None, os.getpid()
             self._forget_all()
         connection = self._connection
+        if connection is not None and GUARD.is_open(self._server):
+            self._lost("Redis did not answer in time")
+            return False
         if connection is None:
             connection = self._connect()
             if connection is None:
@@ -152,13 +161,14 @@ class TrackedCopies:
             return None
         connection: Any = None
         try:
+            options = pool_options(self._url)
+            options.pop("max_connections")
             pool = redis.ConnectionPool.from_url(
                 self._url,
                 protocol=3,
                 client_name=CLIENT_NAME,  # visible in CLIENT LIST, for operators
-                socket_connect_timeout=1,
-                socket_timeout=1,
                 socket_keepalive=True,
+                **options,
             )
             connection = pool.make_connection()  # owned here, never returned to the pool
             connection.connect()

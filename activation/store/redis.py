@@ -14,16 +14,25 @@ second of `expires_at`) from which the expiry task finds overrides to revert.
 Every operation is one server-side Lua script (one round trip, atomic). Writes refuse to run
 without the version counter: a missing counter means the world was never written (the recovery
 code then creates it at 0) or Redis lost it (then the set is rebuilt from snapshots first).
+
+Writes also carry a deadline (the moment the client stops waiting, on the wall clock): a write
+that reaches Redis later, as one queued behind a paused Redis does, changes nothing. Otherwise a
+write whose caller gave up (and rolled back its audit row) could still land when Redis resumed,
+leaving a change nobody recorded. This relies on the hosts' clocks agreeing to well within the
+Redis timeout (docs/operations.md#timeouts).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
+from django.conf import settings
 from redis.commands.core import Script
 
 from activation.entries import (
@@ -54,7 +63,10 @@ from activation.store.base import (
 )
 from activation.store.watermark import note_issued
 from worldservice.api.errors import DependencyUnavailable
+from worldservice.api.outages import REDIS, unavailable
 from worldservice.metrics import registry_write_fail_total
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "world:"
 EXPIRIES_KEY = "activation:expiries"
@@ -88,7 +100,17 @@ return 0
 # KEYS: set, version, hash-cache, expiries. ARGV: world, n, then per change five values:
 # field, body ('' deletes; else the entry JSON without "version"), expect ('' no check,
 # '-' must be absent, else the version the entry must have), etag prefix, expiry epoch ('' none).
-WRITE = """
+# Both writes end their ARGV with the deadline (epoch milliseconds); past it they answer {-2}.
+TOO_LATE = """
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[#ARGV]) then
+  return {-2}
+end
+"""
+
+WRITE = (
+    TOO_LATE
+    + """
 if not redis.call('GET', KEYS[2]) then return {-1} end
 local n = tonumber(ARGV[2])
 local before = {}
@@ -126,10 +148,13 @@ end
 redis.call('DEL', KEYS[3])
 return {1, nv, before, redis.call('HGETALL', KEYS[1])}
 """
+)
 
 # KEYS: set, version, hash-cache, expiries. ARGV: world, minimum version, n, then per entry
 # field, body, expiry epoch. Replaces the whole set at one version above the counter.
-REPLACE = """
+REPLACE = (
+    TOO_LATE
+    + """
 local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
 local nv = tonumber(ARGV[2])
 if nv <= cur then nv = cur + 1 end
@@ -147,6 +172,7 @@ end
 redis.call('SET', KEYS[2], nv)
 return {nv, before, redis.call('HGETALL', KEYS[1])}
 """
+)
 
 
 def set_key(world_id: str) -> str:
@@ -187,10 +213,18 @@ def _expiry_epoch(entry: Mapping[str, Any]) -> str:
 
 
 def _unavailable(exc: Exception) -> DependencyUnavailable:
-    return DependencyUnavailable(
-        f"The activation store (Redis) is unavailable: {type(exc).__name__}.",
-        code="activation_store_unavailable",
-    )
+    return unavailable(REDIS, "the activation store")
+
+
+def _deadline() -> int:
+    """When the client stops waiting for a write (epoch ms): later, the write must not land."""
+    return int((time.time() + float(settings.WORLDSERVICE["REDIS_TIMEOUT_SECONDS"])) * 1000)
+
+
+def _too_late(world_id: str) -> DependencyUnavailable:
+    registry_write_fail_total.inc()
+    logger.warning("an activation write for %s reached Redis after its deadline", world_id)
+    return unavailable(REDIS, "the activation store")
 
 
 class RedisActivationStore(ActivationStore):
@@ -324,11 +358,13 @@ class RedisActivationStore(ActivationStore):
                 _expiry_epoch(entry) if entry is not None else "",
             ]
         try:
-            reply = self._write(keys=_keys(world_id), args=args)
+            reply = self._write(keys=_keys(world_id), args=[*args, _deadline()])
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             registry_write_fail_total.inc()
             raise _unavailable(exc) from exc
         status = int(reply[0])
+        if status == -2:
+            raise _too_late(world_id)
         if status == -1:
             raise StoreNotReady(world_id)
         if status == 0:
@@ -356,10 +392,13 @@ class RedisActivationStore(ActivationStore):
             entry = normalize(raw, ts=ts)
             args += [field_name(key), encode(entry), _expiry_epoch(entry)]
         try:
-            version, flat_before, flat_after = self._replace(keys=_keys(world_id), args=args)
+            reply = self._replace(keys=_keys(world_id), args=[*args, _deadline()])
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             registry_write_fail_total.inc()
             raise _unavailable(exc) from exc
+        if int(reply[0]) == -2:
+            raise _too_late(world_id)
+        version, flat_before, flat_after = reply
         version = int(version)
         note_issued(world_id, version)
         before_all = _decode_flat(flat_before)

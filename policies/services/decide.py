@@ -1,20 +1,34 @@
-"""Answering decide for a world, from the cache when it is hot."""
+"""Answering decide for a world, from the cache when it is hot.
+
+When the database cannot be read, decide answers from the cache if it holds a fresh envelope
+(no change can commit while the database is down, so it is still true), and otherwise with the
+safe answer: `compute-only`, reason `database_unavailable`, a 5 s ttl. Never a stale `live`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
-from policies.decision_ladder import DecideInputs, HistoryFacts, envelope, run_ladder
+from policies.decision_ladder import (
+    DecideInputs,
+    HistoryFacts,
+    envelope,
+    run_ladder,
+    safe_envelope,
+)
 from policies.dsl import parse_policy
 from policies.models import DecisionMemory, HistoryEntry, StrategyBinding, WorldDecisions
 from policies.selectors import default_policy
-from worlds.decide_cache import cached_decision, remember_decision
+from worlds.decide_cache import cached_decision, decision_token, remember_decision
 from worlds.models import World
 from worlds.selectors import get_world
+
+logger = logging.getLogger(__name__)
 
 
 def _history(world: World, moment: dt.datetime | None) -> HistoryFacts | None:
@@ -77,18 +91,32 @@ def _remember(world: World, mode: str, fingerprint: str | None, now: dt.datetime
 
 
 def decide(world_id: str, requested_as_of: dt.datetime | None = None) -> dict[str, Any]:
-    """The DecisionEnvelope for the world now, or as of a past moment (never cached)."""
+    """The DecisionEnvelope for the world now, or as of a past moment (never cached).
+
+    With the database down: the cached envelope if fresh, else `safe_envelope` (see above).
+    """
     if requested_as_of is None:
         hot = cached_decision(world_id)
         if hot is not None:
             return dict(hot)
-    world = get_world(world_id)
+    token = decision_token(world_id) if requested_as_of is None else None
     now = timezone.now()
+    try:
+        return _decide(world_id, requested_as_of, now, token)
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("decide for %s answers the safe default: %s", world_id, exc)
+        return safe_envelope(world_id, requested_as_of or now)
+
+
+def _decide(
+    world_id: str, requested_as_of: dt.datetime | None, now: dt.datetime, token: str | None
+) -> dict[str, Any]:
+    world = get_world(world_id)
     inputs = _inputs(world, requested_as_of, now)
     decision = run_ladder(inputs)
     body = envelope(inputs, decision)
     if requested_as_of is None:
         _remember(world, decision.effective_mode, body["dataset_fingerprint"], now)
         fresh_for = (decision.stale_at - now).total_seconds() if decision.stale_at else 1e9
-        remember_decision(world_id, body, fresh_for)
+        remember_decision(world_id, body, fresh_for, token)
     return body

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
+from tests.factories import UserFactory
+
 
 def test_healthz__no_auth__reports_flags():
     body = Client().get("/healthz").json()
@@ -29,6 +31,32 @@ def test_readyz__redis_down__503_naming_redis():
     assert response.status_code == 503
     assert response.json()["down"] == ["redis"]
     assert "redis" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_readyz__redis_down__anonymous_caller__no_error_text():
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+        body = Client().get("/readyz").json()
+
+    assert body["checks"] == {"database": "ok", "redis": "unavailable", "broker": "ok"}
+    assert "127.0.0.1" not in str(body) and "Error" not in str(body)
+
+
+@pytest.mark.django_db
+def test_readyz__redis_down__signed_in_staff__sees_the_error_text(client_for):
+    staff = UserFactory(is_staff=True)
+    session = Client()
+    session.force_login(staff)
+
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+        by_session = session.get("/readyz").json()
+        by_token = client_for(staff).get("/readyz").json()
+        by_other_token = client_for(UserFactory()).get("/readyz").json()
+
+    for body in (by_session, by_token):
+        assert body["checks"]["redis"].startswith("ConnectionError:")
+        assert "127.0.0.1:1" in body["checks"]["redis"]
+    assert by_other_token["checks"]["redis"] == "unavailable"
 
 
 @pytest.mark.django_db

@@ -31,4 +31,4 @@ def test_redis_down__activation_read__503_json(world, owner, client_for):
         response = client.get("/worlds/alpha/activation?strategy_id=s1&side=long")
 
     assert response.status_code == 503
-    assert response.json()["code"] == "activation_store_unavailable"
+    assert response.json()["code"] == "dependency_unavailable"

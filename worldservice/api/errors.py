@@ -97,6 +97,19 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
+    """A bug is a 500; a dependency outage met outside a DRF view is the usual 503."""
+    import sys
+
+    from worldservice.api.outages import outage_of, unavailable
+
+    current = sys.exc_info()[1]
+    dependency = outage_of(current) if current is not None else None
+    if dependency is not None:
+        refusal = unavailable(dependency)
+        response = json_error(request, refusal.detail, refusal.code, refusal.status_code)
+        for name, value in refusal.headers.items():
+            response[name] = value
+        return response
     return json_error(request, "The server failed to answer this request.", "server_error", 500)
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from worldservice.api.errors import ServiceError, error_body
+from worldservice.api.outages import outage_of, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -41,26 +40,11 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "body": [str(detail)]}
 
 
-def _unavailable(exc: Exception) -> str | None:
-    """The dependency an exception says is down, if it is an outage rather than a bug."""
-    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
-        return "Redis"
-    if isinstance(exc, OperationalError | InterfaceError):
-        return "the database"
-    return None
-
-
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    dependency = _unavailable(exc)
+    dependency = outage_of(exc)
     if dependency is not None:
         logger.warning("dependency unavailable: %s", exc)
-        return Response(
-            error_body(
-                f"{dependency} is unavailable; try again shortly.", "dependency_unavailable"
-            ),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        )
+        exc = unavailable(dependency)
     if isinstance(exc, ServiceError):
         return Response(
             error_body(exc.detail, exc.code, exc.errors),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from worldservice.beat import CELERY_BEAT_SCHEDULE as BEAT_SCHEDULE
 from worldservice.config import env_bool, load_config
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "csp",
     "worlds",
     "policies",
     "activation",
@@ -63,13 +65,63 @@ MIDDLEWARE = [
     "worldservice.middleware.RequestBodyLimitMiddleware",
     "worldservice.middleware.WriteFailureMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "worldservice.csp.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "worldservice.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "worldservice.middleware.CsrfViewMiddleware",
+    # Django's own, so `check --deploy` sees it; DRF's views (the API) are CSRF-exempt already.
+    "django.middleware.csrf.CsrfViewMiddleware",
     "worldservice.middleware.AuthenticationMiddleware",
     "worldservice.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Security headers (docs/operations.md#security-headers). The production settings add HSTS,
+# secure cookies and the HTTPS redirect; these hold everywhere, plain HTTP included.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "worldservice.urls"
 APPEND_SLASH = False
@@ -110,6 +162,15 @@ if EMBEDDED_DATABASE:
 else:
     DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Bounded waits (docs/operations.md#timeouts): connecting, and every statement (locks
+    # included) on the server; 0 turns the statement timeout off.
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options.setdefault("connect_timeout", WORLDSERVICE_CONFIG.db_connect_timeout_seconds)
+    if WORLDSERVICE_CONFIG.db_statement_timeout_ms:
+        _db_options["options"] = (
+            f"{_db_options.get('options', '')} "
+            f"-c statement_timeout={WORLDSERVICE_CONFIG.db_statement_timeout_ms}"
+        ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -127,6 +188,27 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+# A hung broker costs a publish its timeout (plus one quick retry that reconnects after a broker
+# restart), not kombu's default retries; the result backend (Redis) waits as long at most.
+_BROKER_TIMEOUT = WORLDSERVICE_CONFIG.broker_timeout_seconds
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": _BROKER_TIMEOUT,
+    "socket_connect_timeout": _BROKER_TIMEOUT,
+    "retry_on_timeout": False,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0,
+    "interval_max": 0,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = _BROKER_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = _BROKER_TIMEOUT
+CELERY_REDIS_RETRY_ON_TIMEOUT = False
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+}
 
 if REDIS_URL:
     CACHES = {
