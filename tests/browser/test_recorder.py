@@ -73,7 +73,9 @@ def test_problems__asset_404_console_error_js_error_and_outside_request__are_rec
         p == "request outside the test server: GET http://cdn.example.com/font.woff2"
         for p in problems
     )
-    assert len(problems) == 4, problems
+    # The Content-Security-Policy refuses the outside image as well, and says so on the console.
+    assert any("violates the following Content Security Policy" in p for p in problems)
+    assert len(problems) == 5, problems
     # Provoked on purpose above; anything else still fails the test.
     for expected in ("missing.css", "boom", "bang", "cdn.example.com"):
         allow_problem(page, expected)
