@@ -15,6 +15,28 @@ from worldservice.api.errors import Conflict, Forbidden
 AUDIT_EVENTS = {ReviewDecision.APPROVE: "policy_approved", ReviewDecision.REJECT: "policy_rejected"}
 
 
+def review_refusal(*, actor: User, policy: WorldPolicy) -> Forbidden | None:
+    """Why `actor` may not review `policy` at all, or None when they may.
+
+    `review_policy` raises it; the admin shows it instead of the Approve and Reject buttons.
+    """
+    if not can_approve(actor, policy.world_id):
+        return Forbidden(
+            "Reviewing policies needs the policies.approve_worldpolicy "
+            "permission, globally or on this world."
+        )
+    if policy.created_by_id == actor.pk:
+        return Forbidden(
+            "You wrote this version; another approver must review it.", code="self_approval"
+        )
+    return None
+
+
+def already_reviewed(version: int) -> Conflict:
+    """The refusal of a second review of one version by the same reviewer."""
+    return Conflict(f"You already reviewed version {version}.", code="already_reviewed")
+
+
 def review_policy(
     *, actor: User, world_id: str, version: int, decision: ReviewDecision, comment: str = ""
 ) -> PolicyApproval:
@@ -26,24 +48,16 @@ def review_policy(
     with transaction.atomic():
         world = locked_world(world_id)
         policy: WorldPolicy = get_version(world.id, version)
-        if not can_approve(actor, world.id):
-            raise Forbidden(
-                "Reviewing policies needs the policies.approve_worldpolicy "
-                "permission, globally or on this world."
-            )
-        if policy.created_by_id == actor.pk:
-            raise Forbidden(
-                "You wrote this version; another approver must review it.", code="self_approval"
-            )
+        refusal = review_refusal(actor=actor, policy=policy)
+        if refusal is not None:
+            raise refusal
         try:
             with transaction.atomic():
                 review = PolicyApproval.objects.create(
                     policy=policy, user=actor, decision=decision, comment=comment
                 )
         except IntegrityError as exc:
-            raise Conflict(
-                f"You already reviewed version {version}.", code="already_reviewed"
-            ) from exc
+            raise already_reviewed(version) from exc
         record_audit(
             event=AUDIT_EVENTS[ReviewDecision(decision)],
             actor=actor.get_username(),
