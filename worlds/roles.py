@@ -137,20 +137,41 @@ def forget_role(world_id: str, user_id: int) -> None:
     new_generation(roles_generation_key(world_id))
 
 
-def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
-    """The one queryset filter: the worlds on which the caller holds any role."""
+def _worlds_granting(
+    user: User, codename: str, queryset: QuerySet[World] | None
+) -> QuerySet[World]:
+    """The worlds on which the caller holds the object permission `codename`, directly or
+    through a group (superusers: every world)."""
     queryset = World.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     if getattr(user, "is_superuser", False):
         return queryset
     direct = WorldUserObjectPermission.objects.filter(
-        user_id=user.pk, permission__codename="view_world"
+        user_id=user.pk, permission__codename=codename
     ).values("content_object_id")
     through_group = WorldGroupObjectPermission.objects.filter(
-        group__user__id=user.pk, permission__codename="view_world"
+        group__user__id=user.pk, permission__codename=codename
     ).values("content_object_id")
     return queryset.filter(Q(pk__in=direct) | Q(pk__in=through_group))
+
+
+def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
+    """The one queryset filter: the worlds on which the caller holds any role."""
+    return _worlds_granting(user, "view_world", queryset)
+
+
+def owned_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
+    """The worlds on which the caller holds the owner role."""
+    return _worlds_granting(user, "own_world", queryset)
+
+
+def approvable_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
+    """The worlds whose policy versions the caller may review (see `can_approve`)."""
+    queryset = World.objects.all() if queryset is None else queryset
+    if user.is_authenticated and user.is_active and user.has_perm(APPROVE_PERMISSION):
+        return queryset
+    return _worlds_granting(user, WORLD_APPROVE_CODENAME, queryset)
 
 
 def can_approve(user: User, world_id: str) -> bool:
