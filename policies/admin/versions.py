@@ -20,15 +20,7 @@ from worlds.roles import approvable_worlds, visible_worlds
 
 @admin.register(WorldPolicy)
 class WorldPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = (
-        "version_link",
-        "world",
-        "status",
-        "reviews",
-        "created_by",
-        "created_at",
-        "gates",
-    )
+    list_display = ("version_link", "world", "status", "reviews", "gates", "written")
     list_display_links = None
     list_filter = ("status", ("world", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("world", "created_by")
@@ -78,10 +70,14 @@ class WorldPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def reviews(self, obj: WorldPolicy) -> str:
         approvals: int = getattr(obj, "approval_count", 0)
         rejections: int = getattr(obj, "rejection_count", 0)
-        text = f"{approvals} of {obj.world.approvals_required} approvals"
+        text = f"{approvals} of {obj.world.approvals_required}"
         if rejections:
-            text += f", {rejections} rejection{'s' if rejections > 1 else ''}"
+            text += f", {rejections} rejected"
         return text
+
+    @admin.display(description="written", ordering="created_at")
+    def written(self, obj: WorldPolicy) -> str:
+        return f"{obj.created_by.get_username()}, {obj.created_at:%Y-%m-%d %H:%M} UTC"
 
     @admin.display(description="gates")
     def gates(self, obj: WorldPolicy) -> str:
