@@ -6,11 +6,13 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from policies.dsl import parse_policy, summarize_gates
-from policies.models import PolicyApproval, ReviewDecision, WorldPolicy
+from policies.models import PolicyApproval, PolicyStatus, ReviewDecision, WorldPolicy
 from worlds.models import World
+from worlds.roles import approvable_worlds
 from worldservice.api.errors import NotFound
 
 
@@ -47,6 +49,39 @@ def get_version(world_id: str, version: int) -> WorldPolicy:
     if policy is None:
         raise NotFound(f"World {world_id!r} has no policy version {version}.")
     return policy
+
+
+def version_numbers(world_id: str) -> list[int]:
+    """The world's version numbers, ascending (one small query, however many versions)."""
+    return list(
+        WorldPolicy.objects.filter(world_id=world_id)
+        .order_by("version")
+        .values_list("version", flat=True)
+    )
+
+
+def with_review_counts(queryset: QuerySet[WorldPolicy]) -> QuerySet[WorldPolicy]:
+    """`queryset` annotated with `approval_count` and `rejection_count` (no per-row queries)."""
+    return queryset.annotate(
+        approval_count=Count("approvals", filter=Q(approvals__decision=ReviewDecision.APPROVE)),
+        rejection_count=Count("approvals", filter=Q(approvals__decision=ReviewDecision.REJECT)),
+    )
+
+
+def versions_awaiting_review(user: User | AnonymousUser) -> QuerySet[WorldPolicy]:
+    """Drafts `user` may review and has not: on worlds where they approve, not written by them,
+    not yet decided by them; oldest first."""
+    if not user.is_authenticated:
+        return WorldPolicy.objects.none()
+    return (
+        WorldPolicy.objects.filter(
+            status=PolicyStatus.DRAFT, world__in=approvable_worlds(user).values("pk")
+        )
+        .exclude(created_by_id=user.pk)
+        .exclude(approvals__user_id=user.pk)
+        .select_related("created_by")
+        .order_by("created_at", "id")
+    )
 
 
 def version_diff(world_id: str, version: int, against: int | None) -> str:

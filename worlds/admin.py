@@ -10,14 +10,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 
 from worlds import change_admin  # noqa: F401 - registers the world change admin
+from worlds.admin_members import change_members, members_context
 from worlds.governance import below_floor, default_approvals, floor_message, min_approvals
 from worlds.models import ApiToken, World, WorldAuditLog, WorldChange, WorldEvent
-from worlds.roles import Role, world_role
+from worlds.roles import Role, owned_worlds, visible_worlds, world_role
 from worlds.services import tokens as token_services
 from worlds.services import worlds as world_services
 from worlds.services.world_writes import EDITABLE_FIELDS
@@ -27,10 +29,6 @@ from worldservice.readonly_admin import ReadOnlyAdmin
 
 # The world change a save was held as, for the response that follows it in the same request.
 PENDING_CHANGE_ATTRIBUTE = "pending_world_change"
-
-admin.site.site_header = "WorldService administration"
-admin.site.site_title = "WorldService"
-admin.site.index_title = "Worlds, policies and activation"
 
 
 class WorldForm(forms.ModelForm):
@@ -56,9 +54,12 @@ class WorldForm(forms.ModelForm):
 
 @admin.register(World)
 class WorldAdmin(admin.ModelAdmin):
-    """Worlds. Members are managed through `/worlds/{id}/members`, whose service keeps the
-    last-owner rule and writes `member_changed` audit rows (guardian's generic object-permission
-    pages would bypass both, so they are not offered).
+    """Worlds. Each person sees the worlds they hold a role on; only owners change one.
+
+    The world's page links everything about it (`templates/admin/worlds/world/change_form.html`)
+    and manages its members through the members service (`worlds/admin_members.py`), which keeps
+    the last-owner rule and writes `member_changed` audit rows (guardian's generic
+    object-permission pages would bypass both, so they are not offered).
 
     Saving the form calls the same service as the API's PUT: editing a world needs its owner
     role, and a save that loosens the governance of a world requiring approvals becomes a
@@ -83,11 +84,67 @@ class WorldAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: World | None = None) -> Any:
         return (*self.readonly_fields, "id") if obj else self.readonly_fields
 
-    def has_change_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
-        # As in the API, only the world's owners edit it; others see the page read-only.
-        if not super().has_change_permission(request, obj):
+    # --- per-world roles decide ------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[World]:
+        return visible_worlds(request.user, super().get_queryset(request))
+
+    def _role(self, request: HttpRequest, obj: World) -> Role | None:
+        return world_role(request.user, obj.pk)
+
+    def has_view_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
+        if not super().has_view_permission(request, obj):
             return False
-        return obj is None or (world_role(request.user, obj.id) or 0) >= Role.OWNER
+        return obj is None or self._role(request, obj) is not None
+
+    def has_change_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
+        if not super().has_view_permission(request):
+            return False
+        if obj is None:  # "may change some world": each world's page asks again, with the world
+            return self._owns_any(request)
+        role = self._role(request, obj)
+        return role is not None and role >= Role.OWNER
+
+    def _owns_any(self, request: HttpRequest) -> bool:
+        owns: bool | None = getattr(request, "_owns_a_world", None)
+        if owns is None:
+            owns = owned_worlds(request.user).exists()
+            setattr(request, "_owns_a_world", owns)  # noqa: B010 - asked several times a page
+        return owns
+
+    def has_delete_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
+        if obj is None:
+            return request.user.is_superuser  # no bulk deletion: owners delete one world
+        return self.has_change_permission(request, obj)
+
+    # --- the world's page: links and members -------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        members = path(
+            "<path:object_id>/members/",
+            self.admin_site.admin_view(self.members_view),
+            name="worlds_world_members",
+        )
+        return [members, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        world = self.get_object(request, unquote(object_id))
+        if world is not None and self.has_view_permission(request, world):
+            extra_context = {**(extra_context or {}), **members_context(request, world)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def members_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        world = self.get_object(request, unquote(object_id))
+        if world is None or not self.has_view_permission(request, world):
+            messages.error(request, f"World {unquote(object_id)!r} does not exist.")
+            return HttpResponseRedirect(reverse("admin:worlds_world_changelist"))
+        return change_members(request, world)
 
     def changeform_view(
         self,

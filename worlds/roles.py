@@ -137,18 +137,21 @@ def forget_role(world_id: str, user_id: int) -> None:
     new_generation(roles_generation_key(world_id))
 
 
-def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
-    """The one queryset filter: the worlds on which the caller holds any role."""
+def _worlds_granting(
+    user: User, codename: str, queryset: QuerySet[World] | None
+) -> QuerySet[World]:
+    """The worlds on which the caller holds the object permission `codename`, directly or
+    through a group (superusers: every world)."""
     queryset = World.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     if getattr(user, "is_superuser", False):
         return queryset
     direct = WorldUserObjectPermission.objects.filter(
-        user_id=user.pk, permission__codename="view_world"
+        user_id=user.pk, permission__codename=codename
     ).values("content_object_id")
     through_group = WorldGroupObjectPermission.objects.filter(
-        group__user__id=user.pk, permission__codename="view_world"
+        group__user__id=user.pk, permission__codename=codename
     ).values("content_object_id")
     return queryset.filter(Q(pk__in=direct) | Q(pk__in=through_group))
 
@@ -157,6 +160,24 @@ def _approver_grant() -> Q:
     return Q(
         permission__content_type__app_label="worlds", permission__codename=WORLD_APPROVE_CODENAME
     )
+
+
+def visible_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
+    """The one queryset filter: the worlds on which the caller holds any role."""
+    return _worlds_granting(user, "view_world", queryset)
+
+
+def owned_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
+    """The worlds on which the caller holds the owner role."""
+    return _worlds_granting(user, "own_world", queryset)
+
+
+def approvable_worlds(user: User, queryset: QuerySet[World] | None = None) -> QuerySet[World]:
+    """The worlds whose policy versions the caller may review (see `can_approve`)."""
+    queryset = World.objects.all() if queryset is None else queryset
+    if user.is_authenticated and user.is_active and user.has_perm(APPROVE_PERMISSION):
+        return queryset
+    return _worlds_granting(user, WORLD_APPROVE_CODENAME, queryset)
 
 
 def can_approve(user: User, world_id: str) -> bool:
@@ -173,22 +194,6 @@ def can_approve(user: User, world_id: str) -> bool:
         or WorldGroupObjectPermission.objects.filter(
             _approver_grant(), group__user__id=user.pk, content_object_id=world_id
         ).exists()
-    )
-
-
-def approvable_worlds(user: User) -> QuerySet[World]:
-    """The worlds on which `user` is an approver: `can_approve` as a queryset filter."""
-    if not user.is_authenticated or not user.is_active:
-        return World.objects.none()
-    if user.has_perm(APPROVE_PERMISSION):
-        return World.objects.all()
-    direct = WorldUserObjectPermission.objects.filter(_approver_grant(), user_id=user.pk)
-    through_group = WorldGroupObjectPermission.objects.filter(
-        _approver_grant(), group__user__id=user.pk
-    )
-    return World.objects.filter(
-        Q(pk__in=direct.values("content_object_id"))
-        | Q(pk__in=through_group.values("content_object_id"))
     )
 
 

@@ -8,9 +8,25 @@ from django.db import transaction
 from policies.models import WorldPolicy
 from policies.selectors import approval_state, get_version
 from policies.services.activation import activate_version
+from worlds.models import World
 from worlds.services.lookup import locked_world
 from worldservice.api.errors import Conflict
 from worldservice.api.etags import require_match
+
+
+def approval_refusal(*, world: World, policy: WorldPolicy) -> Conflict | None:
+    """Why `policy` cannot become the default yet (not enough approvals, or rejected), or None.
+
+    Needs `policy.approvals` (prefetched by the selectors).
+    """
+    state = approval_state(policy, required=world.approvals_required)
+    if state.approved:
+        return None
+    return Conflict(
+        f"Version {policy.version} has {state.approvals} of {world.approvals_required} "
+        f"approvals needed" + (" and was rejected" if state.rejections else "") + ".",
+        code="approval_required",
+    )
 
 
 def set_default_version(
@@ -27,12 +43,8 @@ def set_default_version(
         policy = get_version(world.id, version)
         if world.default_policy_version == policy.version:
             return policy
-        state = approval_state(policy, required=world.approvals_required)
-        if not state.approved:
-            raise Conflict(
-                f"Version {version} has {state.approvals} of {world.approvals_required} "
-                f"approvals needed" + (" and was rejected" if state.rejections else "") + ".",
-                code="approval_required",
-            )
+        refusal = approval_refusal(world=world, policy=policy)
+        if refusal is not None:
+            raise refusal
         activate_version(actor=actor, world=world, policy=policy)
     return policy

@@ -15,8 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from policies.dsl import PolicyValidationError, parse_policy, policy_to_dict
-from policies.engine import HysteresisState, build_input, evaluate
-from policies.models import EvaluationRun, EvaluationStatus, HysteresisRecord, WorldDecisions
+from policies.engine import HysteresisState, evaluate
+from policies.models import EvaluationRun, EvaluationStatus, HysteresisRecord
+from policies.recorded_inputs import (
+    hysteresis_state,
+    recorded_as_of,
+    recorded_input,
+    recorded_previous,
+)
 from policies.selectors import default_policy, get_version
 from worlds.audit import record_audit
 from worlds.models import World
@@ -24,7 +30,7 @@ from worlds.selectors import get_world
 from worlds.services.lookup import locked_world
 from worldservice.api.errors import InvalidInput
 from worldservice.canonical import content_hash, json_safe
-from worldservice.clock import parse_rfc3339, rfc3339
+from worldservice.clock import rfc3339
 from worldservice.context import current_correlation_id
 from worldservice.idempotency import replay_or_conflict
 from worldservice.metrics import world_eval_duration_ms
@@ -124,13 +130,6 @@ def request_evaluation(*, actor: User, world_id: str, request: EvaluationRequest
         )
 
 
-def _load_state(world: World) -> dict[str, HysteresisState]:
-    return {
-        record.strategy_id: HysteresisState.from_dict(record.state)
-        for record in HysteresisRecord.objects.filter(world=world)
-    }
-
-
 def _save_state(world: World, state: Mapping[str, HysteresisState]) -> None:
     HysteresisRecord.objects.bulk_create(
         [
@@ -143,13 +142,6 @@ def _save_state(world: World, state: Mapping[str, HysteresisState]) -> None:
     )
 
 
-def _previous(world: World, recorded: Mapping[str, Any]) -> list[str]:
-    if recorded.get("previous") is not None:
-        return list(recorded["previous"])
-    decisions = WorldDecisions.objects.filter(world=world).first()
-    return list(decisions.strategies) if decisions else []
-
-
 def carry_out_evaluation(run_pk: int) -> EvaluationRun:
     """Evaluate a pending run; the world's row lock serialises hysteresis updates."""
     started = time.perf_counter()
@@ -159,15 +151,9 @@ def carry_out_evaluation(run_pk: int) -> EvaluationRun:
             return run
         world = locked_world(run.world_id)
         recorded = run.request
-        as_of = parse_rfc3339(recorded.get("as_of") or "") or run.created_at
-        inputs = build_input(
-            recorded["metrics"],
-            as_of=as_of,
-            series=recorded.get("series") or {},
-            correlations=recorded.get("correlations") or (),
-            previous=_previous(world, recorded),
-        )
-        state = _load_state(world) if run.advances_state else {}
+        as_of = recorded_as_of(run)
+        inputs = recorded_input(recorded, as_of=as_of, previous=recorded_previous(world, recorded))
+        state = hysteresis_state(world) if run.advances_state else {}
         result = evaluate(
             parse_policy(run.policy_document), inputs, state, advance_state=run.advances_state
         )
