@@ -73,11 +73,23 @@ def default_policy(world: World) -> WorldPolicy | None:
 
 
 def describe_default_policy(world: World) -> dict[str, Any]:
-    """`policy` (the default version's normalised document) and `policy_human` for describe."""
+    """What describe shows of the default version: `policy` (its normalised document),
+    `policy_human`, and the preset it was made from (all null when there is no default)."""
     policy = default_policy(world)
     if policy is None:
-        return {"policy": None, "policy_human": None}
+        return {
+            "policy": None,
+            "policy_human": None,
+            "policy_preset": None,
+            "policy_preset_mode": None,
+            "policy_preset_version": None,
+            "policy_overrides": None,
+        }
     return {
         "policy": policy.document,
         "policy_human": summarize_gates(parse_policy(policy.document)),
+        "policy_preset": policy.preset,
+        "policy_preset_mode": policy.preset_mode,
+        "policy_preset_version": policy.preset_version,
+        "policy_overrides": policy.preset_overrides,
     }

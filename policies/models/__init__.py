@@ -2,7 +2,13 @@
 
 from policies.models.decide import DecisionMemory, HistoryEntry, StrategyBinding, WorldDecisions
 from policies.models.evaluations import EvaluationRun, EvaluationStatus, HysteresisRecord
-from policies.models.versions import PolicyApproval, PolicyStatus, ReviewDecision, WorldPolicy
+from policies.models.versions import (
+    PolicyApproval,
+    PolicyStatus,
+    PresetMode,
+    ReviewDecision,
+    WorldPolicy,
+)
 
 __all__ = [
     "DecisionMemory",
@@ -12,6 +18,7 @@ __all__ = [
     "HysteresisRecord",
     "PolicyApproval",
     "PolicyStatus",
+    "PresetMode",
     "ReviewDecision",
     "StrategyBinding",
     "WorldDecisions",

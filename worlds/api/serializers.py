@@ -130,6 +130,20 @@ class WorldOutSerializer(serializers.Serializer):
 class DescribeOutSerializer(WorldOutSerializer):
     policy = serializers.JSONField(allow_null=True)
     policy_human = serializers.CharField(allow_null=True)
+    policy_preset = serializers.CharField(
+        allow_null=True, help_text="The preset the default version was made from, else null."
+    )
+    policy_preset_mode = serializers.CharField(
+        allow_null=True,
+        help_text="How the uploader applied the preset: shared, clone or extend (metadata "
+        "only), else null.",
+    )
+    policy_preset_version = serializers.CharField(
+        allow_null=True, help_text="The uploader's version label of the preset, else null."
+    )
+    policy_overrides = serializers.DictField(
+        allow_null=True, help_text="The overrides applied to the preset, else null."
+    )
 
 
 class MemberOutSerializer(serializers.Serializer):
