@@ -1,6 +1,7 @@
 """Liveness, readiness and metrics endpoints.
 
 `/healthz` is deliberately trivial: it is the baseline the hot read paths are measured against.
+`/health` (what the existing Gateway's client polls before it retries) is the same view.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ urlpatterns = [
     path("worlds/<str:world_id>/decide", DecideView.as_view(), name="decide"),
     path("worlds/<str:world_id>/activation", ActivationView.as_view(), name="activation"),
     path("healthz", health.healthz, name="healthz"),
+    # The existing Gateway's client polls /health between retries: the same answer.
+    path("health", health.healthz, name="health"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
