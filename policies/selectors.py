@@ -11,7 +11,9 @@ from django.db.models import Prefetch, QuerySet
 from policies.dsl import parse_policy, summarize_gates
 from policies.models import PolicyApproval, ReviewDecision, WorldPolicy
 from worlds.models import World
+from worlds.selectors import get_world
 from worldservice.api.errors import NotFound
+from worldservice.state_hashes import StateHash
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,18 @@ def default_policy(world: World) -> WorldPolicy | None:
     if world.default_policy_version is None:
         return None
     return WorldPolicy.objects.filter(world=world, version=world.default_policy_version).first()
+
+
+def policy_state_hash(world_id: str) -> StateHash:
+    """The state hash topic `policy`: the default version's checksum and number.
+
+    A world without a default policy answers `{"state_hash": null, "version": 0}` (decide's
+    `policy_version` is 0 then too), so a client's cached copy of a policy never matches it.
+    """
+    policy = default_policy(get_world(world_id))
+    if policy is None:
+        return {"state_hash": None, "version": 0}
+    return {"state_hash": policy.checksum, "version": policy.version}
 
 
 def describe_default_policy(world: World) -> dict[str, Any]:

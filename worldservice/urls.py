@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from activation.api.views import ActivationView
 from policies.api.decide_views import DecideView
+from worlds.api.state_hash_views import StateHashView
 from worldservice import health
 from worldservice.api.schema import SchemaView
 
@@ -23,9 +24,15 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("worlds.api.urls")),
     path("", include("policies.api.urls")),
-    path("", include("activation.api.urls")),
     path("", include("activation.apply.urls")),
     path("", include("rebalancing.api.urls")),
+    # Last: a route with a free `topic` segment must not shadow the routes above (a member or a
+    # run named "state_hash" keeps its own route).
+    path(
+        "worlds/<str:world_id>/<str:topic>/state_hash",
+        StateHashView.as_view(),
+        name="state-hash",
+    ),
 ]
 
 handler400 = "worldservice.api.errors.handler400"

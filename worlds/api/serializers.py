@@ -146,6 +146,20 @@ class DescribeOutSerializer(WorldOutSerializer):
     )
 
 
+class StateHashOutSerializer(serializers.Serializer):
+    world_id = serializers.CharField()
+    topic = serializers.CharField(help_text="The topic asked for.")
+    state_hash = serializers.CharField(
+        allow_null=True,
+        help_text="activation: sha256:<hex> of the whole set. policy: the default version's "
+        "checksum, null when the world has none.",
+    )
+    version = serializers.IntegerField(
+        help_text="activation: the set's version. policy: the default version's number, 0 when "
+        "the world has none."
+    )
+
+
 class MemberOutSerializer(serializers.Serializer):
     user = serializers.CharField()
     role = serializers.ChoiceField(choices=ROLE_LABELS)
