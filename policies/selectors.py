@@ -1,18 +1,19 @@
-"""Reads of world policies and their reviews."""
+"""Reads of world policies and their reviews, and of a strategy's evaluation runs."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from policies.dsl import parse_policy, summarize_gates
-from policies.models import PolicyApproval, ReviewDecision, WorldPolicy
+from policies.models import EvaluationRun, PolicyApproval, ReviewDecision, WorldPolicy
 from worlds.models import World
 from worlds.selectors import get_world
 from worldservice.api.errors import NotFound
+from worldservice.json_values import JSONValueAt
 from worldservice.state_hashes import StateHash
 
 
@@ -107,3 +108,83 @@ def describe_default_policy(world: World) -> dict[str, Any]:
         "policy_preset_version": policy.preset_version,
         "policy_overrides": policy.preset_overrides,
     }
+
+
+# --- a strategy's evaluation runs ---------------------------------------------------------------
+
+
+class StrategyPart(TypedDict):
+    """What a strategy's run reads carry beyond the run's own columns."""
+
+    part: Any  # the strategy's entry of the result's `strategies` (null until completed)
+
+
+class StrategyInputs(StrategyPart):
+    metrics: Any  # the strategy's entry of the request's `metrics` (null when it had none)
+    series: Any  # the strategy's entry of the request's `series` (null when it had none)
+
+
+class StrategyHistory(StrategyPart):
+    entry: Any  # the copy of the history entry the run kept for the strategy
+    snapshot_taken: bool  # whether the run kept copies at all
+
+
+if TYPE_CHECKING:  # django-stubs' names for runs carrying these annotations
+    from django_stubs_ext import WithAnnotations
+
+    StrategyRun = WithAnnotations[EvaluationRun, StrategyPart]
+    StrategyRunInputs = WithAnnotations[EvaluationRun, StrategyInputs]
+    StrategyRunHistory = WithAnnotations[EvaluationRun, StrategyHistory]
+
+# The run's documents grow with the number of strategies it evaluated: reads about one strategy
+# leave them in the database and select that strategy's part of them (`JSONValueAt`).
+RUN_DOCUMENTS = ("request", "result", "policy_document", "history_snapshot")
+
+
+def strategy_runs(world_id: str, strategy_id: str) -> QuerySet[StrategyRun]:
+    """The runs that evaluated the strategy (its metrics were sent, or the result reports it),
+    each with the strategy's part of the result as `part`."""
+    return (
+        EvaluationRun.objects.filter(
+            world_id=world_id, evaluated__world_id=world_id, evaluated__strategy_id=strategy_id
+        )
+        .defer(*RUN_DOCUMENTS)
+        .annotate(part=JSONValueAt("result", "strategies", key=strategy_id))
+    )
+
+
+def _one_run(runs: QuerySet[Any], world_id: str, strategy_id: str, run_id: str) -> Any:
+    run = runs.filter(run_id=run_id).first()
+    if run is None:
+        raise NotFound(
+            f"World {world_id!r} has no evaluation run {run_id!r} of strategy {strategy_id!r}."
+        )
+    return run
+
+
+def strategy_run(world_id: str, strategy_id: str, run_id: str) -> StrategyRun:
+    """One run of the strategy; NotFound when the run is unknown or did not evaluate it."""
+    run: StrategyRun = _one_run(strategy_runs(world_id, strategy_id), world_id, strategy_id, run_id)
+    return run
+
+
+def strategy_run_inputs(world_id: str, strategy_id: str, run_id: str) -> StrategyRunInputs:
+    """One run of the strategy with the metrics and series it was evaluated on."""
+    runs = strategy_runs(world_id, strategy_id).annotate(
+        metrics=JSONValueAt("request", "metrics", key=strategy_id),
+        series=JSONValueAt("request", "series", key=strategy_id),
+    )
+    run: StrategyRunInputs = _one_run(runs, world_id, strategy_id, run_id)
+    return run
+
+
+def strategy_run_history(world_id: str, strategy_id: str, run_id: str) -> StrategyRunHistory:
+    """One run of the strategy with its copy of the strategy's history entry, if it kept one."""
+    runs = strategy_runs(world_id, strategy_id).annotate(
+        entry=JSONValueAt("history_snapshot", key=strategy_id),
+        snapshot_taken=ExpressionWrapper(
+            Q(history_snapshot__isnull=False), output_field=BooleanField()
+        ),
+    )
+    run: StrategyRunHistory = _one_run(runs, world_id, strategy_id, run_id)
+    return run

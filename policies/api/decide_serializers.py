@@ -1,4 +1,4 @@
-"""Request bodies of bindings, decisions, history and evaluate."""
+"""Request bodies of bindings, decisions, history and evaluate, and the history read."""
 
 from __future__ import annotations
 
@@ -109,6 +109,31 @@ class HistorySerializer(StrictSerializer):
                 "An interval is a number of seconds or text such as '1h'."
             )
         return value
+
+
+class HistoryEntryOutSerializer(serializers.Serializer):
+    """One entry of `GET /worlds/{id}/history` (`policies.history_entries`)."""
+
+    strategy_id = serializers.CharField()
+    node_id = serializers.CharField()
+    interval = serializers.JSONField()
+    rows = serializers.IntegerField(allow_null=True)
+    coverage_bounds = serializers.JSONField(allow_null=True)
+    conformance_flags = serializers.JSONField(allow_null=True)
+    conformance_warnings = serializers.JSONField(allow_null=True)
+    dataset_fingerprint = serializers.CharField(allow_null=True)
+    as_of = serializers.DateTimeField()
+    artifact = serializers.JSONField(allow_null=True)
+    execution_domain = serializers.CharField(allow_null=True, help_text="Lower-cased.")
+    reported_updated_at = serializers.DateTimeField(
+        allow_null=True, help_text="The `updated_at` the reporter sent."
+    )
+    updated_at = serializers.DateTimeField(help_text="When WorldService stored the entry.")
+
+
+class HistoryOutSerializer(serializers.Serializer):
+    entries = HistoryEntryOutSerializer(many=True, help_text="By `as_of`, then strategy.")
+    latest = HistoryEntryOutSerializer(allow_null=True, help_text="The newest entry.")
 
 
 class CorrelationSerializer(StrictSerializer):

@@ -18,6 +18,7 @@ from policies.api.decide_serializers import (
     BindingsSerializer,
     DecisionsSerializer,
     EvaluateSerializer,
+    HistoryOutSerializer,
     HistorySerializer,
 )
 from policies.decision_ladder import DEFAULT_TTL_SECONDS
@@ -142,7 +143,7 @@ class DecisionsView(OperatorWritesView):
 
 
 class HistoryView(OperatorWritesView):
-    @extend_schema(responses={200: JSON_OBJECT, **ERRORS})
+    @extend_schema(responses={200: HistoryOutSerializer, **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
         get_world(world_id)
         entries = list(

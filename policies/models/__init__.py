@@ -1,7 +1,12 @@
 """Models of the policies app: versions and reviews, decide inputs, evaluations."""
 
 from policies.models.decide import DecisionMemory, HistoryEntry, StrategyBinding, WorldDecisions
-from policies.models.evaluations import EvaluationRun, EvaluationStatus, HysteresisRecord
+from policies.models.evaluations import (
+    EvaluatedStrategy,
+    EvaluationRun,
+    EvaluationStatus,
+    HysteresisRecord,
+)
 from policies.models.versions import (
     PolicyApproval,
     PolicyStatus,
@@ -12,6 +17,7 @@ from policies.models.versions import (
 
 __all__ = [
     "DecisionMemory",
+    "EvaluatedStrategy",
     "EvaluationRun",
     "EvaluationStatus",
     "HistoryEntry",

@@ -77,16 +77,19 @@ class Page(Generic[M]):
         )
 
 
-def paginate(request: Request, queryset: QuerySet[M], key: str = "id") -> Page[M]:
-    """One page of `queryset` in ascending `key` order, after the request's cursor."""
+def paginate(
+    request: Request, queryset: QuerySet[M], key: str = "id", *, descending: bool = False
+) -> Page[M]:
+    """One page of `queryset` in `key` order (ascending, or newest first with `descending`),
+    after the request's cursor."""
     limit = page_limit(request)
     raw_cursor = request.query_params.get("cursor")
     if raw_cursor:
         after = decode_cursor(raw_cursor)
         if not isinstance(after, str | int) or isinstance(after, bool):
             raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
-        queryset = queryset.filter(**{f"{key}__gt": after})
-    rows = list(queryset.order_by(key)[: limit + 1])
+        queryset = queryset.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
+    rows = list(queryset.order_by(f"-{key}" if descending else key)[: limit + 1])
     next_url = None
     if len(rows) > limit:
         rows = rows[:limit]
