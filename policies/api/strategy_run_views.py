@@ -23,6 +23,7 @@ from worlds.permissions import WorldScopedView
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS, page_of
 
+
 class StrategyRunListView(WorldScopedView):
     @extend_schema(
         parameters=PAGE_PARAMS,
