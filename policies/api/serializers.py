@@ -89,22 +89,34 @@ class PolicyUploadSerializer(StrictSerializer):
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs = {key: value for key, value in attrs.items() if not _not_given(key, value)}
-        given = [form for form in UPLOAD_FORMS if form in attrs]
-        if len(given) != 1:
-            raise serializers.ValidationError(
-                {"body": ["Send exactly one of 'yaml', 'policy' or 'preset'."]}
-            )
-        stray = [key for key in PRESET_DETAILS if key in attrs and "preset" not in attrs]
-        if stray:
-            raise serializers.ValidationError(
-                {key: ["Only meaningful together with 'preset'."] for key in stray}
-            )
+        attrs = _without_not_given(attrs)
+        _require_one_form(attrs)
+        _refuse_preset_details_without_preset(attrs)
         return attrs
 
 
-def _not_given(key: str, value: Any) -> bool:
-    return key in PRESET_DETAILS and value is None
+def _without_not_given(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The preset details sent as null are "not given" (the existing CLI sends them so)."""
+    return {
+        key: value for key, value in attrs.items() if key not in PRESET_DETAILS or value is not None
+    }
+
+
+def _require_one_form(attrs: dict[str, Any]) -> None:
+    if sum(form in attrs for form in UPLOAD_FORMS) != 1:
+        raise serializers.ValidationError(
+            {"body": ["Send exactly one of 'yaml', 'policy' or 'preset'."]}
+        )
+
+
+def _refuse_preset_details_without_preset(attrs: dict[str, Any]) -> None:
+    if "preset" in attrs:
+        return
+    stray = [key for key in PRESET_DETAILS if key in attrs]
+    if stray:
+        raise serializers.ValidationError(
+            {key: ["Only meaningful together with 'preset'."] for key in stray}
+        )
 
 
 class ReviewSerializer(StrictSerializer):
