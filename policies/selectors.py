@@ -117,10 +117,10 @@ class StrategyPart(TypedDict):
     """What a strategy's run reads carry beyond the run's own columns."""
 
     part: Any  # the strategy's entry of the result's `strategies` (null until completed)
+    metrics: Any  # the strategy's entry of the request's `metrics` (null when it had none)
 
 
 class StrategyInputs(StrategyPart):
-    metrics: Any  # the strategy's entry of the request's `metrics` (null when it had none)
     series: Any  # the strategy's entry of the request's `series` (null when it had none)
 
 
@@ -143,13 +143,16 @@ RUN_DOCUMENTS = ("request", "result", "policy_document", "history_snapshot")
 
 def strategy_runs(world_id: str, strategy_id: str) -> QuerySet[StrategyRun]:
     """The runs that evaluated the strategy (its metrics were sent, or the result reports it),
-    each with the strategy's part of the result as `part`."""
+    each with the strategy's part of the result as `part` and its metrics as `metrics`."""
     return (
         EvaluationRun.objects.filter(
             world_id=world_id, evaluated__world_id=world_id, evaluated__strategy_id=strategy_id
         )
         .defer(*RUN_DOCUMENTS)
-        .annotate(part=JSONValueAt("result", "strategies", key=strategy_id))
+        .annotate(
+            part=JSONValueAt("result", "strategies", key=strategy_id),
+            metrics=JSONValueAt("request", "metrics", key=strategy_id),
+        )
     )
 
 
@@ -171,8 +174,7 @@ def strategy_run(world_id: str, strategy_id: str, run_id: str) -> StrategyRun:
 def strategy_run_inputs(world_id: str, strategy_id: str, run_id: str) -> StrategyRunInputs:
     """One run of the strategy with the metrics and series it was evaluated on."""
     runs = strategy_runs(world_id, strategy_id).annotate(
-        metrics=JSONValueAt("request", "metrics", key=strategy_id),
-        series=JSONValueAt("request", "series", key=strategy_id),
+        series=JSONValueAt("request", "series", key=strategy_id)
     )
     run: StrategyRunInputs = _one_run(runs, world_id, strategy_id, run_id)
     return run

@@ -1,9 +1,10 @@
 """Wire shapes of a strategy's evaluation runs (contract §15; docs/api.md, "A strategy's
 evaluation runs").
 
-Field names follow the existing Gateway's SDK where it reads them: `summary.status` (a run is
-ready once it is set), `stage`, `created_at`, `updated_at`; it treats a top-level `error` key as
-a failed request, so a run's own failure is `run_error`.
+Field names follow the existing Gateway's SDK where it reads them: `summary.status` and
+`metrics` (it takes a run as ready once either is set, so both stay null until the run
+completed), `stage`, `created_at`, `updated_at`; it treats a top-level `error` key as a failed
+request, so a run's own failure is `run_error`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def _summary_status(run: EvaluationRun, part: dict[str, Any] | None) -> str | No
     return "failed" if run.status == EvaluationStatus.FAILED else None
 
 
+def _metrics_as_sent(run: StrategyRun) -> dict[str, Any] | None:
+    """The strategy's metrics entry without its `side`; null when it had none."""
+    if not isinstance(run.metrics, dict):
+        return None
+    return {name: value for name, value in run.metrics.items() if name != "side"}
+
+
 def _run_ids(run: EvaluationRun, strategy_id: str) -> dict[str, Any]:
     return {
         "world_id": run.world_id,
@@ -64,6 +72,7 @@ def strategy_run_json(run: StrategyRun, strategy_id: str) -> dict[str, Any]:
         "gates": got.get("gates", []),
         "hysteresis": got.get("hysteresis"),
         "reasons": got.get("reasons", []),
+        "metrics": _metrics_as_sent(run) if part is not None else None,
         "policy_version": run.policy_version,
         "as_of": rfc3339(run.as_of),
         "stage": run.stage,
@@ -83,7 +92,7 @@ def strategy_run_metrics_json(run: StrategyRunInputs, strategy_id: str) -> dict[
         "as_of": rfc3339(run.as_of),
         "stage": run.stage,
         "side": (entry or {}).get("side") or DEFAULT_SIDE,
-        "metrics": {k: v for k, v in entry.items() if k != "side"} if entry is not None else None,
+        "metrics": _metrics_as_sent(run),
         "series": run.series if isinstance(run.series, dict) else None,
         "created_at": rfc3339(run.created_at),
     }
@@ -168,6 +177,11 @@ class StrategyRunOutSerializer(StrategyRunIdsSerializer):
     gates = GateOutSerializer(many=True, help_text="Each comparison of the gates, in order.")
     hysteresis = HysteresisOutSerializer(allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
+    metrics = serializers.DictField(
+        allow_null=True,
+        help_text="The metrics it was evaluated on (as `…/metrics` shows them); null until the "
+        "run completed, or when it had none (a previously active strategy).",
+    )
     policy_version = serializers.IntegerField(
         allow_null=True, help_text="Null for an inline policy."
     )

@@ -141,6 +141,7 @@ def test_run__the_strategys_part_with_gates_policy_as_of_and_stage(client):
     assert run["gates"] == [{"rule": "sharpe >= 0.6", "value": 1.2, "passed": True}]
     assert run["weight"] == 1.0
     assert (run["active"], run["selected"], run["side"]) == (True, True, "long")
+    assert run["metrics"] == {"sharpe": 1.2, "max_drawdown": 0.1}
     assert run["policy_version"] == 1
     assert (run["as_of"], run["stage"]) == (T1, "backtest")
     assert run["created_at"] and run["updated_at"] == run["completed_at"]
@@ -185,7 +186,10 @@ def test_run__pending__no_outcome_yet(world, operator, client):
     history = _get(client, _runs("s1") + "/eval-p/history")
 
     assert run["run_status"] == "pending"
-    assert (run["status"], run["summary"], run["gates"]) == (None, {"status": None}, [])
+    # Nothing the existing SDK takes for "ready" (`summary.status`, `metrics`) before completion.
+    assert (run["status"], run["summary"], run["metrics"]) == (None, {"status": None}, None)
+    assert run["gates"] == []
+    assert _get(client, _runs("s1") + "/eval-p/metrics")["metrics"] == METRICS["s1"]
     assert (run["active"], run["completed_at"], run["stage"]) == (None, None, "paper")
     assert _get(client, _runs("s1"))["results"][0]["run_id"] == "eval-p"
     assert (history["history_status"], history["entry"]) == ("not_recorded", None)
@@ -211,7 +215,7 @@ def test_run__previously_active_strategy_without_metrics__listed_metrics_null(cl
     inputs = _get(client, _runs("s9") + "/eval-1/metrics")
 
     assert "metrics_absent" in run["reasons"]
-    assert inputs["metrics"] is None
+    assert (run["metrics"], inputs["metrics"]) == (None, None)
     assert [r["run_id"] for r in _get(client, _runs("s9"))["results"]] == ["eval-1"]
 
 
