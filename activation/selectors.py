@@ -17,6 +17,7 @@ from activation.store import EntryRead, SetState, get_store
 from activation.store.watermark import highest_issued
 from worlds.models import WorldAuditLog
 from worldservice.clock import rfc3339
+from worldservice.state_hashes import StateHash
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +103,11 @@ def read_set(world_id: str) -> tuple[dict[str, Any], bool]:
     return _set_body(world_id, state.version, state.entries, state.state_hash), True
 
 
-def read_state_hash(world_id: str) -> dict[str, Any]:
-    """`{"state_hash", "version"}` of the whole set (of the empty set while it is rebuilt)."""
+def read_state_hash(world_id: str) -> StateHash:
+    """`{"state_hash", "version"}` of the whole set (of the empty set while it is rebuilt).
+
+    The reader of the state hash topic `activation` (registered in `activation.apps`).
+    """
     store = get_store()
     hashed = store.hash_state(world_id)
     if not hashed.ready:

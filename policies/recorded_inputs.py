@@ -14,7 +14,6 @@ from typing import Any
 from policies.engine import EvaluationInput, HysteresisState, build_input
 from policies.models import EvaluationRun, EvaluationStatus, HysteresisRecord, WorldDecisions
 from worlds.models import World
-from worldservice.clock import parse_rfc3339
 
 
 def decided_strategies(world: World) -> list[str]:
@@ -48,11 +47,6 @@ def hysteresis_state(world: World) -> dict[str, HysteresisState]:
         record.strategy_id: HysteresisState.from_dict(record.state)
         for record in HysteresisRecord.objects.filter(world=world)
     }
-
-
-def recorded_as_of(run: EvaluationRun) -> dt.datetime:
-    """The moment a run evaluated: its recorded `as_of`, else when it was recorded."""
-    return parse_rfc3339(run.request.get("as_of") or "") or run.created_at
 
 
 def recorded_input(

@@ -23,7 +23,6 @@ from policies.models import EvaluationRun, WorldPolicy
 from policies.recorded_inputs import (
     previous_at_run,
     recent_completed_runs,
-    recorded_as_of,
     recorded_input,
 )
 from policies.selectors import default_policy
@@ -173,7 +172,7 @@ class _Replay:
     def step(self, run: EvaluationRun, start: list[str]) -> PolicyStep:
         """Evaluate `run` after the runs before it (`start`: what was active before the first)."""
         previous = start if self.previous is None else self.previous
-        inputs = recorded_input(run.request, as_of=recorded_as_of(run), previous=previous)
+        inputs = recorded_input(run.request, as_of=run.as_of, previous=previous)
         result = evaluate(self.policy, inputs, self.state, advance_state=True)
         self.state, self.previous, self.last = result.state, list(result.active), result
         return PolicyStep(
@@ -205,7 +204,7 @@ def simulate_version(*, world: World, policy: WorldPolicy, runs: int = DEFAULT_R
         except (KeyError, TypeError, ValueError):  # a request the engine cannot read
             skipped.append(run.run_id)
             continue
-        steps.append(RunStep(run.run_id, recorded_as_of(run), theirs, mine))
+        steps.append(RunStep(run.run_id, run.as_of, theirs, mine))
     latest = _lines(default.last if default else None, candidate.last) if steps else ()
     return Simulation(
         version=policy.version,

@@ -2,6 +2,7 @@
 
 `/healthz` is deliberately trivial: it is the baseline the hot read paths are measured against,
 and it touches no dependency, so it answers while any of them is down.
+`/health` (what the existing Gateway's client polls before it retries) is the same view.
 """
 
 from __future__ import annotations

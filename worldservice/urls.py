@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from activation.api.views import ActivationView
 from policies.api.decide_views import DecideView
+from worlds.api.state_hash_views import StateHashView
 from worldservice import health
 from worldservice.api.schema import SchemaView
 
@@ -12,6 +13,8 @@ urlpatterns = [
     path("worlds/<str:world_id>/decide", DecideView.as_view(), name="decide"),
     path("worlds/<str:world_id>/activation", ActivationView.as_view(), name="activation"),
     path("healthz", health.healthz, name="healthz"),
+    # The existing Gateway's client polls /health between retries: the same answer.
+    path("health", health.healthz, name="health"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
@@ -21,9 +24,15 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("worlds.api.urls")),
     path("", include("policies.api.urls")),
-    path("", include("activation.api.urls")),
     path("", include("activation.apply.urls")),
     path("", include("rebalancing.api.urls")),
+    # Last: a route with a free `topic` segment must not shadow the routes above (a member or a
+    # run named "state_hash" keeps its own route).
+    path(
+        "worlds/<str:world_id>/<str:topic>/state_hash",
+        StateHashView.as_view(),
+        name="state-hash",
+    ),
 ]
 
 handler400 = "worldservice.api.errors.handler400"

@@ -85,8 +85,3 @@ class ActivationAtSerializer(ActivationSetSerializer):
         allow_null=True, help_text="Who made the last activation change by then."
     )
     last_changed_at = serializers.CharField(allow_null=True)
-
-
-class StateHashSerializer(serializers.Serializer):
-    state_hash = serializers.CharField()
-    version = serializers.IntegerField()

@@ -1,4 +1,4 @@
-"""HTTP views for activation: the Gateway's hot read, the set, its hash and the override.
+"""HTTP views for activation: the Gateway's hot read, the set and the override.
 
 The entry GET is read thousands of times a second: in the steady state `hot_get` answers it
 before DRF is involved (`worlds.hot_path`) from the process's tracked copy of the store read
@@ -29,7 +29,6 @@ from activation.api.serializers import (
     ActivationEnvelopeSerializer,
     ActivationOverrideSerializer,
     ActivationSetSerializer,
-    StateHashSerializer,
 )
 from activation.entries import SIDES
 from activation.services.overrides import override_activation
@@ -38,7 +37,6 @@ from activation.store.base import EntryRead
 from activation.store.redis import RedisActivationStore
 from worlds.hot_path import HotReadView, hot_caller
 from worlds.hot_reads import QUEUED_RESULT, StoreRead, prefetched
-from worlds.permissions import WorldScopedView
 from worlds.roles import Role
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
@@ -187,11 +185,3 @@ class ActivationView(JSONOnlyMixin, HotReadView):
             **serializer.validated_data,
         )
         return json_response(envelope, etag=envelope["etag"])
-
-
-class ActivationStateHashView(WorldScopedView):
-    renderer_classes = [JSONRenderer]
-
-    @extend_schema(responses={200: StateHashSerializer, **ERRORS})
-    def get(self, request: Request, world_id: str) -> HttpResponse:
-        return json_response(selectors.read_state_hash(world_id))

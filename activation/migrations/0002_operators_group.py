@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("activation", "0001_initial"),
-        ("policies", "0004_risk_staff_group"),
+        ("policies", "0008_risk_staff_group"),
     ]
 
     operations = [migrations.RunPython(create, remove)]

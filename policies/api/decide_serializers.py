@@ -1,4 +1,4 @@
-"""Request bodies of bindings, decisions, history and evaluate."""
+"""Request bodies of bindings, decisions, history and evaluate, and the history read."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from worldservice.api.identifiers import (
 )
 
 MAX_STRATEGIES = 20_000
+MAX_EXECUTION_DOMAIN_CHARS = 32
 SERIES_KEYS = ("returns", "pnl", "equity")
 
 
@@ -51,6 +52,13 @@ class DecisionsSerializer(StrictSerializer):
 
 
 class HistorySerializer(StrictSerializer):
+    """Contract §4, plus what the existing Gateway also sends (§15): `world_id` (must name the
+    path's world; not stored, the entry belongs to that world anyway), `updated_at` (stored as
+    `reported_updated_at`) and `execution_domain` (stored lower-cased).
+
+    Pass the path's world as `context={"world_id": ...}`.
+    """
+
     strategy_id = strategy_id_field()
     node_id = StrictCharField(max_length=256)
     interval = serializers.JSONField()
@@ -61,6 +69,39 @@ class HistorySerializer(StrictSerializer):
     dataset_fingerprint = StrictCharField(max_length=256, required=False, allow_null=True)
     as_of = RFC3339Field(required=False, allow_null=True)
     artifact = serializers.JSONField(required=False, allow_null=True)
+    world_id = StrictCharField(
+        required=False,
+        max_length=64,
+        trim_whitespace=False,
+        help_text="If sent, the world of the path.",
+    )
+    updated_at = RFC3339Field(
+        required=False, allow_null=True, help_text="The reporter's time of the report."
+    )
+    execution_domain = StrictCharField(
+        required=False,
+        allow_null=True,
+        max_length=MAX_EXECUTION_DOMAIN_CHARS,
+        trim_whitespace=False,
+        help_text="backtest, dryrun, live, shadow or another short word; stored lower-cased.",
+    )
+
+    def validate_world_id(self, value: str) -> str:
+        expected = self.context["world_id"]
+        if value != expected:
+            raise serializers.ValidationError(
+                f"The body names world {value!r}, but the path names {expected!r}."
+            )
+        return value
+
+    def validate_execution_domain(self, value: str | None) -> str | None:
+        return value.lower() if value is not None else None
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.pop("world_id", None)  # checked against the path; the entry is that world's
+        if "updated_at" in attrs:
+            attrs["reported_updated_at"] = attrs.pop("updated_at")
+        return attrs
 
     def validate_interval(self, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | str) or value in ("", None):
@@ -68,6 +109,31 @@ class HistorySerializer(StrictSerializer):
                 "An interval is a number of seconds or text such as '1h'."
             )
         return value
+
+
+class HistoryEntryOutSerializer(serializers.Serializer):
+    """One entry of `GET /worlds/{id}/history` (`policies.history_entries`)."""
+
+    strategy_id = serializers.CharField()
+    node_id = serializers.CharField()
+    interval = serializers.JSONField()
+    rows = serializers.IntegerField(allow_null=True)
+    coverage_bounds = serializers.JSONField(allow_null=True)
+    conformance_flags = serializers.JSONField(allow_null=True)
+    conformance_warnings = serializers.JSONField(allow_null=True)
+    dataset_fingerprint = serializers.CharField(allow_null=True)
+    as_of = serializers.DateTimeField()
+    artifact = serializers.JSONField(allow_null=True)
+    execution_domain = serializers.CharField(allow_null=True, help_text="Lower-cased.")
+    reported_updated_at = serializers.DateTimeField(
+        allow_null=True, help_text="The `updated_at` the reporter sent."
+    )
+    updated_at = serializers.DateTimeField(help_text="When WorldService stored the entry.")
+
+
+class HistoryOutSerializer(serializers.Serializer):
+    entries = HistoryEntryOutSerializer(many=True, help_text="By `as_of`, then strategy.")
+    latest = HistoryEntryOutSerializer(allow_null=True, help_text="The newest entry.")
 
 
 class CorrelationSerializer(StrictSerializer):

@@ -18,9 +18,11 @@ from policies.api.decide_serializers import (
     BindingsSerializer,
     DecisionsSerializer,
     EvaluateSerializer,
+    HistoryOutSerializer,
     HistorySerializer,
 )
 from policies.decision_ladder import DEFAULT_TTL_SECONDS
+from policies.history_entries import history_entry_json
 from policies.models import (
     EvaluationRun,
     EvaluationStatus,
@@ -43,7 +45,7 @@ from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.responses import conditional_json
 from worldservice.api.schema import ERRORS
-from worldservice.clock import parse_rfc3339, rfc3339
+from worldservice.clock import parse_rfc3339
 from worldservice.dispatch import run_and_wait
 from worldservice.metrics import world_decide_latency_ms
 
@@ -140,24 +142,8 @@ class DecisionsView(OperatorWritesView):
         return Response({"strategies": decided})
 
 
-def history_json(entry: HistoryEntry) -> dict[str, Any]:
-    return {
-        "strategy_id": entry.strategy_id,
-        "node_id": entry.node_id,
-        "interval": entry.interval,
-        "rows": entry.rows,
-        "coverage_bounds": entry.coverage_bounds,
-        "conformance_flags": entry.conformance_flags,
-        "conformance_warnings": entry.conformance_warnings,
-        "dataset_fingerprint": entry.dataset_fingerprint,
-        "as_of": rfc3339(entry.as_of),
-        "artifact": entry.artifact,
-        "updated_at": rfc3339(entry.updated_at),
-    }
-
-
 class HistoryView(OperatorWritesView):
-    @extend_schema(responses={200: JSON_OBJECT, **ERRORS})
+    @extend_schema(responses={200: HistoryOutSerializer, **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
         get_world(world_id)
         entries = list(
@@ -166,14 +152,14 @@ class HistoryView(OperatorWritesView):
         latest = max(entries, key=lambda e: (e.as_of, e.updated_at), default=None)
         return Response(
             {
-                "entries": [history_json(e) for e in entries],
-                "latest": history_json(latest) if latest else None,
+                "entries": [history_entry_json(e) for e in entries],
+                "latest": history_entry_json(latest) if latest else None,
             }
         )
 
     @extend_schema(request=HistorySerializer, responses={204: None, **ERRORS})
     def post(self, request: Request, world_id: str) -> Response:
-        serializer = HistorySerializer(data=request.data)
+        serializer = HistorySerializer(data=request.data, context={"world_id": world_id})
         serializer.is_valid(raise_exception=True)
         input_services.upsert_history(
             actor=acting_user(request),

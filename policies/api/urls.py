@@ -1,6 +1,8 @@
 from django.urls import path
 
-from policies.api import decide_views, views
+from policies.api import decide_views, strategy_run_views, views
+
+STRATEGY_RUNS = "worlds/<str:world_id>/strategies/<str:strategy_id>/runs"
 
 urlpatterns = [
     path("worlds/<str:world_id>/policies", views.PolicyListView.as_view(), name="policy-list"),
@@ -42,5 +44,25 @@ urlpatterns = [
         "worlds/<str:world_id>/evaluations/<str:run_id>",
         decide_views.EvaluationDetailView.as_view(),
         name="evaluation-detail",
+    ),
+    path(
+        STRATEGY_RUNS,
+        strategy_run_views.StrategyRunListView.as_view(),
+        name="strategy-run-list",
+    ),
+    path(
+        STRATEGY_RUNS + "/<str:run_id>",
+        strategy_run_views.StrategyRunDetailView.as_view(),
+        name="strategy-run-detail",
+    ),
+    path(
+        STRATEGY_RUNS + "/<str:run_id>/metrics",
+        strategy_run_views.StrategyRunMetricsView.as_view(),
+        name="strategy-run-metrics",
+    ),
+    path(
+        STRATEGY_RUNS + "/<str:run_id>/history",
+        strategy_run_views.StrategyRunHistoryView.as_view(),
+        name="strategy-run-history",
     ),
 ]

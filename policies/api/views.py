@@ -76,6 +76,8 @@ class PolicyListView(PolicyReadableView):
                 document=data.get("policy"),
                 preset=data.get("preset"),
                 preset_overrides=data.get("preset_overrides"),
+                preset_mode=data.get("preset_mode"),
+                preset_version=data.get("preset_version"),
             )
             valid_from = data.get("valid_from")
         policy = upload_policy(

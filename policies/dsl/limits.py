@@ -29,3 +29,6 @@ MAX_METRIC_NAME_CHARS = 128
 
 MAX_DURATION_SECONDS = 36500 * 86400
 """Longest duration: 36500 days (100 years)."""
+
+MAX_PRESET_OVERRIDES = 200
+"""Most entries `preset_overrides` may hold (a preset has about a dozen values to change)."""

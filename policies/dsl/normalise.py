@@ -32,7 +32,7 @@ from .errors import (
 )
 from .expressions import ExpressionError, expression_score, is_metric_name, parse_comparison
 from .expressions import parse_score_expression as _parse_score
-from .limits import MAX_GATE_DEPTH
+from .limits import MAX_GATE_DEPTH, MAX_PRESET_OVERRIDES
 from .loader import load_document
 from .model import (
     SIDES,
@@ -286,7 +286,12 @@ class _Normaliser:
         self.preset_name = name
         preset = PRESETS[name]
         override_map = self.mapping(overrides, OVERRIDES_PATH)
-        if override_map is not None:
+        if override_map is not None and len(override_map) > MAX_PRESET_OVERRIDES:
+            self.errors.add(
+                OVERRIDES_PATH,
+                f"at most {MAX_PRESET_OVERRIDES} overrides (this has {len(override_map)})",
+            )
+        elif override_map is not None:
             preset = self.apply_overrides(preset, override_map)
         self.use_preset(preset)
 

@@ -56,7 +56,19 @@ class HistoryEntry(models.Model):
     )
     as_of = models.DateTimeField()
     artifact = models.JSONField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    reported_updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The reporter's own `updated_at` (the Gateway sends it); null when not given.",
+    )
+    execution_domain = models.CharField(  # noqa: DJ001 - null is "not reported"
+        max_length=32,
+        null=True,
+        blank=True,
+        help_text="The domain the data was computed for (backtest, dryrun, live, shadow, or "
+        "another short word), lower-cased; null when not given.",
+    )
+    updated_at = models.DateTimeField(auto_now=True, help_text="When WorldService stored it.")
 
     class Meta:
         ordering = ["world_id", "as_of", "strategy_id"]

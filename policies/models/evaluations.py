@@ -22,6 +22,12 @@ class EvaluationRun(models.Model):
     request = models.JSONField()
     policy_version = models.PositiveIntegerField(null=True, blank=True)
     policy_document = models.JSONField(help_text="The normalised policy evaluated.")
+    as_of = models.DateTimeField(
+        help_text="The moment evaluated: the request's `as_of`, else when the run was recorded."
+    )
+    stage = models.CharField(  # noqa: DJ001 - null is "not given"
+        max_length=32, null=True, blank=True, help_text="The request's `stage`, as sent."
+    )
     advances_state = models.BooleanField(
         help_text="Evaluations of the default policy advance hysteresis; drafts, inline "
         "policies and simulations do not."
@@ -30,6 +36,13 @@ class EvaluationRun(models.Model):
         max_length=16, choices=EvaluationStatus, default=EvaluationStatus.PENDING
     )
     result = models.JSONField(null=True, blank=True)
+    history_snapshot = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="By strategy evaluated: a copy of the data-history entry it was evaluated "
+        "against (strategies without one are left out), taken when the run was carried out. "
+        "Null for runs not carried out, and for runs carried out before copies were kept.",
+    )
     error = models.TextField(blank=True, default="")
     actor = models.CharField(max_length=150)
     correlation_id = models.CharField(max_length=128, blank=True, default="")
@@ -44,6 +57,30 @@ class EvaluationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.world_id}/{self.run_id} ({self.status})"
+
+
+class EvaluatedStrategy(models.Model):
+    """One strategy one run evaluated: the index behind a strategy's list of runs.
+
+    Written with the run for every strategy that has metrics in its request, and when it is
+    carried out for the strategies the result adds (previously active ones without metrics).
+    """
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="evaluated")
+    world = models.ForeignKey(World, on_delete=models.CASCADE, related_name="+")
+    strategy_id = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["run_id", "strategy_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "strategy_id"], name="evaluated_strategy_unique")
+        ]
+        indexes = [
+            models.Index(fields=["world", "strategy_id", "run"], name="evaluated_by_strategy")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.world_id}:{self.strategy_id} in run {self.run_id}"
 
 
 class HysteresisRecord(models.Model):

@@ -14,10 +14,22 @@ class PolicyStatus(models.TextChoices):
     DEPRECATED = "DEPRECATED"
 
 
+class PresetMode(models.TextChoices):
+    """How a preset was applied, as the existing CLI reports it (metadata only)."""
+
+    SHARED = "shared"
+    CLONE = "clone"
+    EXTEND = "extend"
+
+
+MAX_PRESET_VERSION_CHARS = 64
+
+
 class WorldPolicy(models.Model):
     """One immutable version of a world's policy: the exact text and its normalised form.
 
-    Only `status` and `activated_at` ever change; the database refuses edits to the content.
+    Only `status` and `activated_at` ever change; the database refuses edits to the content
+    (the preset fields included).
     """
 
     world = models.ForeignKey(World, on_delete=models.PROTECT, related_name="policies")
@@ -31,6 +43,26 @@ class WorldPolicy(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     valid_from = models.DateTimeField(null=True, blank=True)
+    # What the version was made from, when it was made from a preset (else all null).
+    preset = models.CharField(  # noqa: DJ001 - null is "not made from a preset"
+        max_length=64, null=True, blank=True, help_text="The preset's name."
+    )
+    preset_mode = models.CharField(  # noqa: DJ001 - null is "not given"
+        max_length=8,
+        choices=PresetMode,
+        null=True,
+        blank=True,
+        help_text="How the client applied the preset (metadata only).",
+    )
+    preset_version = models.CharField(  # noqa: DJ001 - null is "not given"
+        max_length=MAX_PRESET_VERSION_CHARS,
+        null=True,
+        blank=True,
+        help_text="The client's version label of the preset (metadata only).",
+    )
+    preset_overrides = models.JSONField(
+        null=True, blank=True, help_text="The overrides applied to the preset, as sent."
+    )
     activated_at = models.DateTimeField(
         null=True,
         blank=True,

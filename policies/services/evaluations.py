@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from policies.dsl import PolicyValidationError, parse_policy, policy_to_dict
 from policies.engine import HysteresisState, evaluate
-from policies.models import EvaluationRun, EvaluationStatus, HysteresisRecord
+from policies.history_entries import history_snapshot
+from policies.models import EvaluatedStrategy, EvaluationRun, EvaluationStatus, HysteresisRecord
 from policies.recorded_inputs import (
     hysteresis_state,
-    recorded_as_of,
     recorded_input,
     recorded_previous,
 )
@@ -36,6 +36,8 @@ from worldservice.idempotency import replay_or_conflict
 from worldservice.metrics import world_eval_duration_ms
 
 logger = logging.getLogger(__name__)
+
+INDEX_BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +115,37 @@ def request_evaluation(*, actor: User, world_id: str, request: EvaluationRequest
     )
     try:
         with transaction.atomic():
-            return EvaluationRun.objects.create(
+            run = EvaluationRun.objects.create(
                 world=world,
                 run_id=run_id,
                 fingerprint=fingerprint,
                 request=recorded,
+                as_of=request.as_of or timezone.now(),
+                stage=request.stage,
                 policy_version=version,
                 policy_document=document,
                 advances_state=advances,
                 actor=actor.get_username(),
                 correlation_id=current_correlation_id(),
             )
+            _index_evaluated(run, recorded["metrics"])
+            return run
     except IntegrityError:  # the same run_id raced us in
         return replay_or_conflict(
             EvaluationRun.objects.get(world=world, run_id=run_id), fingerprint, "evaluation"
         )
+
+
+def _index_evaluated(run: EvaluationRun, strategy_ids: Iterable[str]) -> None:
+    """Record that `run` evaluates `strategy_ids`, so each strategy's runs can be listed."""
+    EvaluatedStrategy.objects.bulk_create(
+        [
+            EvaluatedStrategy(run=run, world_id=run.world_id, strategy_id=strategy_id)
+            for strategy_id in strategy_ids
+        ],
+        batch_size=INDEX_BATCH,
+        ignore_conflicts=True,
+    )
 
 
 def _save_state(world: World, state: Mapping[str, HysteresisState]) -> None:
@@ -151,7 +169,7 @@ def carry_out_evaluation(run_pk: int) -> EvaluationRun:
             return run
         world = locked_world(run.world_id)
         recorded = run.request
-        as_of = recorded_as_of(run)
+        as_of = run.as_of
         inputs = recorded_input(recorded, as_of=as_of, previous=recorded_previous(world, recorded))
         state = hysteresis_state(world) if run.advances_state else {}
         result = evaluate(
@@ -159,6 +177,9 @@ def carry_out_evaluation(run_pk: int) -> EvaluationRun:
         )
         if run.advances_state:
             _save_state(world, result.state)
+        # The result also reports previously active strategies that had no metrics this time.
+        _index_evaluated(run, [sid for sid in result.strategies if sid not in recorded["metrics"]])
+        run.history_snapshot = history_snapshot(world, result.strategies, as_of)
         body = {
             "evaluation_run_id": run.run_id,
             "world_id": world.id,
@@ -168,7 +189,7 @@ def carry_out_evaluation(run_pk: int) -> EvaluationRun:
         run.result = json_safe(body)
         run.status = EvaluationStatus.COMPLETED
         run.completed_at = timezone.now()
-        run.save(update_fields=["result", "status", "completed_at"])
+        run.save(update_fields=["result", "history_snapshot", "status", "completed_at"])
         record_audit(
             event="evaluation_recorded",
             actor=run.actor,

@@ -73,6 +73,8 @@ class HistoryUpdate:
     dataset_fingerprint: str | None = None
     as_of: dt.datetime | None = None
     artifact: Any = None
+    reported_updated_at: dt.datetime | None = None
+    execution_domain: str | None = None
 
 
 def upsert_history(*, actor: User, world_id: str, update: HistoryUpdate) -> HistoryEntry:

@@ -17,8 +17,8 @@ from policies.dsl import (
     Policy,
     PolicyValidationError,
     dump_policy_yaml,
+    load_document,
     parse_policy,
-    parse_policy_text,
     policy_to_dict,
 )
 from policies.models import PolicyStatus, WorldPolicy
@@ -26,16 +26,23 @@ from policies.services.activation import activate_version
 from worlds.audit import record_audit
 from worlds.services.lookup import locked_world
 from worldservice.api.errors import InvalidInput
+from worldservice.canonical import json_safe
 
 
 @dataclass(frozen=True, slots=True)
 class PolicySource:
-    """What was uploaded: exact text, a document, or a preset with overrides."""
+    """What was uploaded: exact text, a document, or a preset with overrides.
+
+    `preset_mode` and `preset_version` are what the client says about how it applied the
+    preset; they are recorded with the version and change nothing in the policy.
+    """
 
     text: str | None = None
     document: Mapping[str, Any] | None = None
     preset: str | None = None
     preset_overrides: Mapping[str, Any] | None = None
+    preset_mode: str | None = None
+    preset_version: str | None = None
 
     @property
     def form(self) -> str:
@@ -46,27 +53,46 @@ class PolicySource:
 
 @dataclass(frozen=True, slots=True)
 class ParsedPolicy:
+    """A valid upload: the policy, the text to store, and the preset it names (if any)."""
+
     policy: Policy
     text: str
+    preset: str | None = None
+    preset_overrides: dict[str, Any] | None = None
+
+
+def _document(source: PolicySource) -> dict[str, Any]:
+    if source.text is not None:
+        return load_document(source.text)
+    if source.document is not None:
+        return dict(source.document)
+    data: dict[str, Any] = {"preset": source.preset}
+    if source.preset_overrides:
+        data["preset_overrides"] = dict(source.preset_overrides)
+    return data
 
 
 def parse_source(source: PolicySource) -> ParsedPolicy:
-    """Validate an upload; documents and presets are stored as their canonical YAML dump."""
+    """Validate an upload; documents and presets are stored as their canonical YAML dump.
+
+    The preset (name and overrides) is read from the document, so a YAML or JSON document
+    that starts from a preset records it just like the `preset` form does.
+    """
     try:
-        if source.text is not None:
-            return ParsedPolicy(parse_policy_text(source.text), source.text)
-        if source.document is not None:
-            policy = parse_policy(dict(source.document))
-        else:
-            data: dict[str, Any] = {"preset": source.preset}
-            if source.preset_overrides:
-                data["preset_overrides"] = dict(source.preset_overrides)
-            policy = parse_policy(data)
+        data = _document(source)
+        policy = parse_policy(data)
     except PolicyValidationError as exc:
         raise InvalidInput(
             "The policy is not valid.", code="invalid_policy", errors=exc.errors
         ) from exc
-    return ParsedPolicy(policy, dump_policy_yaml(policy))
+    text = source.text if source.text is not None else dump_policy_yaml(policy)
+    overrides = data.get("preset_overrides")
+    return ParsedPolicy(
+        policy,
+        text,
+        preset=data.get("preset"),
+        preset_overrides=json_safe(dict(overrides)) if overrides else None,
+    )
 
 
 def checksum_of(text: str) -> str:
@@ -94,12 +120,23 @@ def upload_policy(
             status=PolicyStatus.DRAFT,
             created_by=actor,
             valid_from=valid_from,
+            preset=parsed.preset,
+            preset_mode=source.preset_mode if parsed.preset else None,
+            preset_version=source.preset_version if parsed.preset else None,
+            preset_overrides=parsed.preset_overrides,
         )
         record_audit(
             event="policy_added",
             actor=actor.get_username(),
             world_id=world.id,
-            request={"form": source.form, "preset": source.preset, "valid_from": valid_from},
+            request={
+                "form": source.form,
+                "preset": parsed.preset,
+                "preset_mode": policy.preset_mode,
+                "preset_version": policy.preset_version,
+                "preset_overrides": parsed.preset_overrides,
+                "valid_from": valid_from,
+            },
             result={
                 "version": policy.version,
                 "checksum": policy.checksum,

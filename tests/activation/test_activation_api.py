@@ -147,7 +147,9 @@ def test_state_hash__shape_and_changes_with_writes(world, operator, client_for, 
 
     after = client.get(URL + "/state_hash").json()
 
-    assert list(after) == ["state_hash", "version"]
+    # Contract §6's {state_hash, version}, within §15's superset (one route for every topic).
+    assert list(after) == ["world_id", "topic", "state_hash", "version"]
+    assert (after["world_id"], after["topic"]) == ("alpha", "activation")
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", after["state_hash"])
     assert (empty["version"], after["version"]) == (0, 1)
     assert empty["state_hash"] != after["state_hash"]

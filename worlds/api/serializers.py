@@ -166,6 +166,34 @@ class WorldOutSerializer(serializers.Serializer):
 class DescribeOutSerializer(WorldOutSerializer):
     policy = serializers.JSONField(allow_null=True)
     policy_human = serializers.CharField(allow_null=True)
+    policy_preset = serializers.CharField(
+        allow_null=True, help_text="The preset the default version was made from, else null."
+    )
+    policy_preset_mode = serializers.CharField(
+        allow_null=True,
+        help_text="How the uploader applied the preset: shared, clone or extend (metadata "
+        "only), else null.",
+    )
+    policy_preset_version = serializers.CharField(
+        allow_null=True, help_text="The uploader's version label of the preset, else null."
+    )
+    policy_overrides = serializers.DictField(
+        allow_null=True, help_text="The overrides applied to the preset, else null."
+    )
+
+
+class StateHashOutSerializer(serializers.Serializer):
+    world_id = serializers.CharField()
+    topic = serializers.CharField(help_text="The topic asked for.")
+    state_hash = serializers.CharField(
+        allow_null=True,
+        help_text="activation: sha256:<hex> of the whole set. policy: the default version's "
+        "checksum, null when the world has none.",
+    )
+    version = serializers.IntegerField(
+        help_text="activation: the set's version. policy: the default version's number, 0 when "
+        "the world has none."
+    )
 
 
 class MemberOutSerializer(serializers.Serializer):

@@ -52,3 +52,23 @@ class StrictSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
+
+
+class BoundedDictField(serializers.DictField):
+    """A JSON object of at most `max_items` entries.
+
+    The entries are counted before any of them is looked at, so an oversized object costs no
+    more than its parse.
+    """
+
+    def __init__(self, *, max_items: int, **kwargs: Any) -> None:
+        self.max_items = max_items
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[Any, Any]:
+        if isinstance(data, dict) and len(data) > self.max_items:
+            raise serializers.ValidationError(
+                f"At most {self.max_items} entries (this has {len(data)})."
+            )
+        value: dict[Any, Any] = super().to_internal_value(data)
+        return value

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("policies", "0003_decide_inputs_and_evaluations"),
+        ("policies", "0007_evaluation_run_as_of_required"),
         ("worlds", "0003_world_approver_permission"),
     ]
 
