@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 
 from worlds import change_admin  # noqa: F401 - registers the world change admin
 from worlds.admin_members import change_members, members_context
+from worlds.change_review_items import world_changes_awaiting
 from worlds.governance import below_floor, default_approvals, floor_message, min_approvals
 from worlds.models import ApiToken, World, WorldAuditLog, WorldChange, WorldEvent
 from worlds.roles import Role, owned_worlds, visible_worlds, world_role
@@ -26,6 +27,9 @@ from worlds.services.world_writes import EDITABLE_FIELDS
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import ServiceError
 from worldservice.readonly_admin import ReadOnlyAdmin
+from worldservice.review_queue import review_sources
+
+review_sources.register(world_changes_awaiting)
 
 # The world change a save was held as, for the response that follows it in the same request.
 PENDING_CHANGE_ATTRIBUTE = "pending_world_change"

@@ -138,3 +138,21 @@ def test_review_sources__registering_twice__listed_once(desk, world_change_sourc
     desk.upload()
 
     assert _titles(desk.rex.get(HOME)) == ["desk: allow_live on", "desk v1"]
+
+
+def test_home__pending_world_change__awaits_other_approvers_with_a_link(desk):
+    from worlds.services.worlds import update_world
+
+    outcome = update_world(
+        actor=desk.rita.user, world_id=desk.world.id, changes={"approvals_required": 0}
+    )
+    change = outcome.pending
+    assert change is not None
+
+    page = desk.rex.get(HOME)
+
+    assert _titles(page) == [f"desk change #{change.pk}: approvals_required"]
+    assert f'href="/admin/worlds/worldchange/{change.pk}/change/"' in page.content.decode()
+    assert desk.rex.get("admin:worlds_worldchange_change", change.pk).status_code == 200
+    # the requester is never asked to review their own change
+    assert _titles(desk.rita.get(HOME)) == []

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 
+from policies.services.reviews import review_refusal
 from worlds.models import World, WorldChange
 from worlds.roles import Role, can_approve, world_role
 
@@ -46,7 +47,12 @@ def test_seed_demo__governed_world_with_reviewed_default_and_two_staff_logins(va
     assert author.is_staff and reviewer.is_staff
     assert world_role(author, "demo") == Role.OWNER
     assert world_role(reviewer, "demo") == Role.READER
-    assert can_approve(reviewer, "demo") and not can_approve(author, "demo")
+    # Both are risk staff (approvers); the author may still never review their own version.
+    assert {g.name for g in author.groups.all()} == {g.name for g in reviewer.groups.all()}
+    assert {g.name for g in author.groups.all()} == {"Risk staff"}
+    assert can_approve(reviewer, "demo")
+    refusal = review_refusal(actor=author, policy=world.policies.get(version=1))
+    assert refusal is not None and refusal.code == "self_approval"
     assert author.has_perm("policies.add_worldpolicy")
     assert world.policies.get(version=1).approvals.get().user == reviewer
     for name in ("admin", "author", "reviewer"):

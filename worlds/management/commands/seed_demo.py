@@ -4,9 +4,9 @@ The demo world requires one approval (`approvals_required: 1`), so four-eyes rev
 the start: its policy was written by the author, approved by the reviewer and then made the
 default, and loosening the world's governance is held for review (docs/api.md).
 
-- `author` (staff): writes policy drafts; owner of the demo world. Holds the policy-writing
-  permissions directly (policies.view/add/change_worldpolicy, worlds.view/change_world).
-- `reviewer` (staff): an approver (policies.approve_worldpolicy); reader of the demo world.
+- `author` (staff, group "Risk staff"): writes policy drafts; owner of the demo world.
+- `reviewer` (staff, group "Risk staff", so an approver): reviews others' versions and world
+  changes; reader of the demo world.
 
 Safe to run again: existing objects are kept, and the passwords and token are remembered in
 `var/demo-credentials.json` so the same ones are printed each time.
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -33,6 +33,7 @@ from worlds.roles import Role, world_role
 from worlds.services.members import set_member_role
 from worlds.services.tokens import issue_token, user_for_token
 from worlds.services.worlds import create_world
+from worldservice.staff_groups import RISK_STAFF
 
 DEMO_WORLD = "demo"
 DEMO_POLICY = """\
@@ -54,19 +55,6 @@ selection:
 ADMIN_USERNAME = "admin"
 AUTHOR_USERNAME = "author"
 REVIEWER_USERNAME = "reviewer"
-# Given directly for now; the "Risk staff" group will carry them (docs/admin.md).
-AUTHOR_PERMISSIONS = (
-    "policies.view_worldpolicy",
-    "policies.add_worldpolicy",
-    "policies.change_worldpolicy",
-    "worlds.view_world",
-    "worlds.change_world",
-)
-REVIEWER_PERMISSIONS = (
-    "policies.view_worldpolicy",
-    "policies.approve_worldpolicy",
-    "worlds.view_world",
-)
 TEAM_ROLES = {AUTHOR_USERNAME: Role.OWNER, REVIEWER_USERNAME: Role.READER}
 
 
@@ -83,10 +71,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             admin, password = self._admin(remembered.get("password"))
             author, logins[AUTHOR_USERNAME] = self._staff(
-                AUTHOR_USERNAME, logins.get(AUTHOR_USERNAME), AUTHOR_PERMISSIONS
+                AUTHOR_USERNAME, logins.get(AUTHOR_USERNAME)
             )
             reviewer, logins[REVIEWER_USERNAME] = self._staff(
-                REVIEWER_USERNAME, logins.get(REVIEWER_USERNAME), REVIEWER_PERMISSIONS
+                REVIEWER_USERNAME, logins.get(REVIEWER_USERNAME)
             )
             self._world(admin, author, reviewer)
             token = remembered.get("token")
@@ -122,10 +110,8 @@ class Command(BaseCommand):
             admin.save(update_fields=["password"])
         return admin, password
 
-    def _staff(
-        self, username: str, remembered_password: str | None, permissions: tuple[str, ...]
-    ) -> tuple[User, str]:
-        """A staff login holding `permissions` directly, with a remembered password."""
+    def _staff(self, username: str, remembered_password: str | None) -> tuple[User, str]:
+        """A staff login in the "Risk staff" group, with a remembered password."""
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_user(username, f"{username}@example.test", is_staff=True)
@@ -134,11 +120,7 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             user.set_password(password)
             user.save(update_fields=["password"])
-        for dotted in permissions:
-            app_label, codename = dotted.split(".")
-            user.user_permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+        user.groups.add(Group.objects.get(name=RISK_STAFF))
         return user, password
 
     def _world(self, admin: User, author: User, reviewer: User) -> None:
