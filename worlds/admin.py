@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_celery_beat.admin  # noqa: F401 - registers beat's admins, restricted below
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -18,10 +19,13 @@ from worlds.services import worlds as world_services
 from worlds.services.worlds import EDITABLE_FIELDS
 from worldservice.api.actors import acting_user
 from worldservice.readonly_admin import ReadOnlyAdmin
+from worldservice.superuser_admin import restrict_to_superusers
 
 admin.site.site_header = "WorldService administration"
 admin.site.site_title = "WorldService"
 admin.site.index_title = "Worlds, policies and activation"
+admin.site.site_url = "/"  # "View site": the landing page (worldservice/pages.py)
+restrict_to_superusers(admin.site, "django_celery_beat")
 
 
 @admin.register(World)
