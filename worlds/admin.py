@@ -1,4 +1,4 @@
-"""Admin for worlds, tokens and the (read-only) audit log.
+"""Admin for worlds and tokens; the (read-only) audit log's pages are in `worlds.audit_admin`.
 
 Every change made here goes through the same services as the API, so it writes the same audit
 rows and events.
@@ -13,7 +13,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from worlds.models import ApiToken, World, WorldAuditLog, WorldEvent
+from worlds import audit_admin  # noqa: F401 - registers the audit log's admin
+from worlds.models import ApiToken, World, WorldEvent
 from worlds.services import tokens as token_services
 from worlds.services import worlds as world_services
 from worlds.services.worlds import EDITABLE_FIELDS
@@ -97,14 +98,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             token_services.revoke_token(token=token, actor=request.user.get_username())
         messages.success(request, f"Revoked {queryset.count()} token(s).")
-
-
-@admin.register(WorldAuditLog)
-class WorldAuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "world_id", "event", "actor", "correlation_id")
-    list_filter = ("event",)
-    search_fields = ("world_id", "actor", "correlation_id")
-    date_hierarchy = "created_at"
 
 
 @admin.register(WorldEvent)
