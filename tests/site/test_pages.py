@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client, RequestFactory
 
+from activation.services.overrides import override_activation
 from tests.factories import UserFactory
 from tests.site.html import PageParts
 from worldservice.error_pages import handler500
@@ -41,7 +42,7 @@ def test_admin_404__an_admin_page_not_json(staff):
 
 
 def test_admin_403__an_admin_page_not_json(staff):
-    response = staff.get("/admin/worlds/worldevent/")
+    response = staff.get("/admin/worlds/worldauditlog/")
 
     assert response.status_code == 403
     assert response["Content-Type"].startswith("text/html")
@@ -136,3 +137,20 @@ def test_beat_admin__hidden_from_staff_even_with_its_permissions(superuser):
     assert "Periodic tasks" in superuser.get("/admin/").content.decode()
     assert superuser.get("/admin/django_celery_beat/periodictask/").status_code == 200
 
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/worlds/worldauditlog/?world__id__exact=alpha",
+        "/admin/worlds/worldauditlog/verify/?world=alpha",
+        "/admin/worlds/worldauditlog/live-at/?world=alpha&at=2030-01-01T00:00:00",
+        "/admin/activation/activationcounter/console/alpha/",
+    ],
+)
+def test_audit_and_console_pages__no_inline_script_or_style(superuser, world, owner, path):
+    override_activation(actor=owner, world_id="alpha", strategy_id="s1", side="long", active=True)
+
+    response = superuser.get(path)
+
+    assert response.status_code == 200
+    assert PageParts(response.content.decode()).inline == []

@@ -77,6 +77,10 @@ def test_admin_css__hashed_url_served_compressed_and_cached_for_good(var_dir):
         "/redoc/",
         "/admin/",
         "/admin/no/such/page/",
+        "/admin/worlds/worldauditlog/",
+        "/admin/worlds/worldauditlog/verify/",
+        "/admin/worlds/worldauditlog/live-at/",
+        "/admin/activation/activationcounter/console/alpha/",
     ],
 )
 def test_pages__render_with_hashed_static_urls_only(var_dir, world, path):
