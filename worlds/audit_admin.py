@@ -38,7 +38,8 @@ from worldservice.readonly_admin import ReadOnlyAdmin
 WORLD_PARAMETER = "world__id__exact"  # the world page links here with it
 SERVICE_WIDE = "-"  # not a valid world id: the rows of no world (tokens)
 EVERY_WORLD = "*"
-PREVIEW_CHARS = 60
+PREVIEW_CHARS = 32
+CORRELATION_CHARS = 12
 LIST_JSON_CHARS = 4000
 CHAIN_PROBLEM = "chain_problem"  # set on each row of a list page by ChainCheckedRows
 
@@ -113,8 +114,8 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> dt.datetime | None:
 class CreatedAtFilter(InputFilter):
     title = "date (UTC)"
     inputs = (
-        ("since", "From", "2025-08-28 or 2025-08-28 09:00:00"),
-        ("until", "Until", "2025-08-29 (whole day included)"),
+        ("since", "From", "2025-08-28 [09:00:00]"),
+        ("until", "Until", "2025-08-29 (whole day)"),
     )
 
     def queryset(
@@ -169,24 +170,30 @@ class AuditChangeList(ChangeList):
         self.result_list = ChainCheckedRows(self.result_list)
 
 
-def _json_block(value: Any, *, limit: int | None) -> str:
+def _json_block(value: Any, *, limit: int | None, label: str = "") -> str:
     """Pretty JSON in a disclosure: a one-line preview, the indented text inside."""
     if not value:
-        return "—"
+        return format_html('<div class="ws-json-empty">{} —</div>', label) if label else "—"
     pretty = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
     one_line = json.dumps(value, sort_keys=True, ensure_ascii=False)
     preview = one_line if len(one_line) <= PREVIEW_CHARS else one_line[:PREVIEW_CHARS] + "…"
     if limit is not None and len(pretty) > limit:
         pretty = pretty[:limit] + "\n… (cut here: the row's own page shows all of it)"
     return format_html(
-        '<details class="ws-json"><summary>{}</summary><pre>{}</pre></details>', preview, pretty
+        '<details class="ws-json"><summary>{}{}</summary><pre>{}</pre></details>',
+        format_html('<span class="ws-json-label">{}</span> ', label) if label else "",
+        preview,
+        pretty,
     )
 
 
-def _chain_badge(problem: str) -> str:
+def _chain_badge(problem: str, *, compact: bool) -> str:
+    """✓ when the row links to the one before it and matches its hash; ✗ and why, when not."""
     if problem:
-        return format_html('<span class="ws-bad">✗ {}</span>', problem)
-    return format_html('<span class="ws-good">{}</span>', "✓ linked")
+        shown = "✗ broken" if compact else f"✗ {problem}"
+        return format_html('<span class="ws-bad" title="{}">{}</span>', problem, shown)
+    shown = "✓" if compact else "✓ linked to the row before it, and matching its hash"
+    return format_html('<span class="ws-good" title="{}">{}</span>', "intact", shown)
 
 
 class VerifyForm(forms.Form):
@@ -209,7 +216,7 @@ class LiveAtForm(forms.Form):
         label="At (UTC)",
         help_text="UTC, to the second: 2025-08-28 09:00:00 or 2025-08-28T09:00:00Z.",
         widget=forms.DateTimeInput(
-            attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"
+            attrs={"placeholder": "2025-08-28 09:00:00", "size": 22}, format="%Y-%m-%d %H:%M:%S"
         ),
     )
 
@@ -227,21 +234,20 @@ class LiveAtForm(forms.Form):
 class WorldAuditLogAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
-        "created_at",
+        "chain",
+        "created",
         "world",
         "event",
         "actor",
         "correlation",
-        "request_json",
-        "result_json",
-        "chain",
+        "request_and_result",
     )
     list_display_links = ("id",)
     list_filter = (WorldFilter, EventFilter, ActorFilter, CreatedAtFilter)
     search_fields = ("correlation_id",)
     search_help_text = "The exact correlation id of a request (its X-Correlation-ID)."
     ordering = ("-id",)
-    sortable_by = ("id", "created_at")
+    sortable_by = ("id", "created")
     list_per_page = 50
     paginator = LargeTablePaginator
     show_full_result_count = False
@@ -273,7 +279,11 @@ class WorldAuditLogAdmin(ReadOnlyAdmin):
 
     # --- columns -------------------------------------------------------------------------
 
-    @admin.display(description="world", ordering="world_id")
+    @admin.display(description="time (UTC)", ordering="created_at")
+    def created(self, row: WorldAuditLog) -> str:
+        return row.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description="world")
     def world(self, row: WorldAuditLog) -> str:
         if not row.world_id:
             return "—"
@@ -287,19 +297,24 @@ class WorldAuditLogAdmin(ReadOnlyAdmin):
             return "—"
         url = reverse("admin:worlds_worldauditlog_changelist")
         query = urlencode({"q": row.correlation_id})
-        return format_html('<a href="{}?{}">{}</a>', url, query, row.correlation_id)
+        shown = row.correlation_id
+        if len(shown) > CORRELATION_CHARS:
+            shown = shown[:CORRELATION_CHARS] + "…"
+        return format_html(
+            '<a href="{}?{}" title="{}">{}</a>', url, query, row.correlation_id, shown
+        )
 
-    @admin.display(description="request")
-    def request_json(self, row: WorldAuditLog) -> str:
-        return _json_block(row.request, limit=LIST_JSON_CHARS)
-
-    @admin.display(description="result")
-    def result_json(self, row: WorldAuditLog) -> str:
-        return _json_block(row.result, limit=LIST_JSON_CHARS)
+    @admin.display(description="request → result")
+    def request_and_result(self, row: WorldAuditLog) -> str:
+        return format_html(
+            "{}{}",
+            _json_block(row.request, limit=LIST_JSON_CHARS, label="request"),
+            _json_block(row.result, limit=LIST_JSON_CHARS, label="result"),
+        )
 
     @admin.display(description="chain")
     def chain(self, row: WorldAuditLog) -> str:
-        return _chain_badge(getattr(row, CHAIN_PROBLEM, ""))
+        return _chain_badge(getattr(row, CHAIN_PROBLEM, ""), compact=True)
 
     @admin.display(description="request")
     def request_pretty(self, row: WorldAuditLog) -> str:
@@ -312,7 +327,7 @@ class WorldAuditLogAdmin(ReadOnlyAdmin):
     @admin.display(description="chain status")
     def chain_detail(self, row: WorldAuditLog) -> str:
         previous = previous_row_hashes([row.id]).get(row.id, "")
-        return _chain_badge(row_chain_problem(row, previous))
+        return _chain_badge(row_chain_problem(row, previous), compact=False)
 
     # --- pages -----------------------------------------------------------------------------
 

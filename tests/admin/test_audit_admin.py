@@ -74,7 +74,8 @@ def test_audit_list__auditor__rows_newest_first_with_pretty_json_and_chain(trail
     page = response.content.decode()
     assert '<details class="ws-json">' in page
     assert "&quot;name&quot;: &quot;A2&quot;" in page  # indented JSON, one key per line
-    assert "✓ linked" in page and "✗" not in page
+    assert page.count('<span class="ws-good" title="intact">✓</span>') == len(rows)
+    assert "✗" not in page
     for label in ("Export CSV", "Export JSONL", "Verify chain", "What was live at"):
         assert label in page
 
@@ -114,11 +115,12 @@ def test_audit_list__tampered_row__marked_broken_in_its_row(trail, auditor):
     tampered = WorldAuditLog.objects.filter(world_id="alpha").order_by("id")[1]
     _tamper(tampered.id)
 
-    rows = _listed(_login(auditor).get(LIST, {"world__id__exact": "alpha"}))
+    response = _login(auditor).get(LIST, {"world__id__exact": "alpha"})
 
-    problems = {row.id: row.chain_problem for row in rows}
+    problems = {row.id: row.chain_problem for row in _listed(response)}
     assert problems[tampered.id] == "content does not match its hash"
     assert [problem for row_id, problem in problems.items() if row_id != tampered.id] == [""] * 2
+    assert response.content.decode().count("✗ broken") == 1
 
 
 def test_export_csv__the_rows_as_filtered_oldest_first(trail, auditor):
@@ -191,7 +193,7 @@ def test_detail_page__pretty_json_and_chain_status(trail, auditor):
     page = _login(auditor).get(f"{LIST}{row.id}/change/").content.decode()
 
     assert "&quot;name&quot;: &quot;A2&quot;" in page
-    assert "✓ linked" in page
+    assert "✓ linked to the row before it" in page
 
 
 def _next_second() -> dt.datetime:
