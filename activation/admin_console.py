@@ -12,14 +12,16 @@ changed is refused, as a stale `If-Match` is.
 
 from __future__ import annotations
 
+from html import escape as html_escape
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from activation.apply.selectors import recent_apply_runs
 from activation.entries import EFFECTIVE_MODES, SIDES
@@ -33,6 +35,10 @@ from worldservice.api.identifiers import STRATEGY_ID_REGEX
 
 RECENT_RUNS = 10
 TEMPLATE = "admin/activation/console.html"
+ENTRY_ROW = (
+    '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+    "<td>{}</td><td>{}</td><td>{}</td>{}</tr>"
+)
 
 
 class OverrideForm(forms.Form):
@@ -85,6 +91,41 @@ def _initial(state: ConsoleState, params: Any) -> dict[str, Any]:
         "effective_mode": entry.effective_mode or "",
         "etag": entry.etag,
     }
+
+
+def _entry_cells(entry: ConsoleEntry) -> tuple[object, ...]:
+    flags = " ".join(
+        name for name, on in (("frozen", entry.freeze), ("draining", entry.drain)) if on
+    )
+    return (
+        "ws-on" if entry.active else "ws-off",
+        entry.strategy_id,
+        entry.side,
+        "yes" if entry.active else "no",
+        entry.weight,
+        entry.effective_mode or "—",
+        entry.version,
+        entry.updated,
+        entry.written_by or "—",
+        entry.expires_at or "—",
+        flags,
+    )
+
+
+def entry_rows(state: ConsoleState, row_link: str | None) -> SafeString:
+    """The rows of the entries table, built here rather than in the template: a thousand rows
+    cost several times as much through the template engine, or through `format_html`
+    (docs/performance.md, "Admin pages"). `row_link` is the console URL ending in "?" when the
+    viewer may override, else None."""
+    rows = []
+    for entry in state.entries:
+        cells = [html_escape(str(cell)) for cell in _entry_cells(entry)]
+        link = ""
+        if row_link is not None:
+            href = f"{row_link}strategy_id={quote(entry.strategy_id)}&side={entry.side}#override"
+            link = f'<td><a href="{html_escape(href)}">Override…</a></td>'
+        rows.append(ENTRY_ROW.format(*cells, link))
+    return mark_safe("".join(rows))  # noqa: S308 - every value in it was escaped above
 
 
 def _refusal(exc: ServiceError) -> str:
@@ -168,7 +209,7 @@ def console_view(
         "in_flight": next((run for run in runs if not run.finished), None),
         "form": form if can_override else None,
         "console_url": _console_url(world_id),
-        "row_link": _console_url(world_id) + "?",
+        "entry_rows": entry_rows(state, _console_url(world_id) + "?" if can_override else None),
         "audit_link": reverse("admin:worlds_worldauditlog_changelist")
         + "?"
         + urlencode({"world__id__exact": world_id}),

@@ -91,6 +91,8 @@ def test_console__operator__entries_hash_freeze_breaker_and_runs(
     assert "nothing frozen" in page
     assert "No apply has run in this world yet." in page
     assert 'id="override"' in page
+    row = f'<a href="{console_url}?strategy_id=s1&amp;side=long#override">Override…</a>'
+    assert "<td>s1</td><td>long</td><td>yes</td><td>0.5</td>" in page and row in page
 
 
 def test_console__apply_runs__shown_as_a_timeline_of_stages(world, operator_client, console_url):
@@ -228,7 +230,9 @@ def test_console__reader__sees_the_set_without_the_form(world, entry, console_ur
 
     assert response.status_code == 200
     assert response.context["form"] is None
-    assert 'id="override"' not in response.content.decode()
+    page = response.content.decode()
+    assert "<td>s1</td><td>long</td>" in page
+    assert 'id="override"' not in page and "Override…" not in page
 
 
 def test_override__reader__refused_with_an_admin_page_nothing_stored(world, entry, console_url):
