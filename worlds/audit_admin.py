@@ -170,15 +170,36 @@ class AuditChangeList(ChangeList):
         self.result_list = ChainCheckedRows(self.result_list)
 
 
+def json_text(value: Any, *, indent: int | None, limit: int | None) -> tuple[str, bool]:
+    """`value` as JSON, and whether it was cut at `limit` characters.
+
+    The encoder is read lazily and stopped at the limit, so an apply's row holding a thousand
+    entries costs the list page no more than a small one.
+    """
+    separators = (",", ": ") if indent is not None else (", ", ": ")
+    encoder = json.JSONEncoder(
+        indent=indent, sort_keys=True, ensure_ascii=False, separators=separators
+    )
+    parts: list[str] = []
+    size = 0
+    for chunk in encoder.iterencode(value):
+        parts.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            return "".join(parts)[:limit], True
+    return "".join(parts), False
+
+
 def _json_block(value: Any, *, limit: int | None, label: str = "") -> str:
     """Pretty JSON in a disclosure: a one-line preview, the indented text inside."""
     if not value:
         return format_html('<div class="ws-json-empty">{} —</div>', label) if label else "—"
-    pretty = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
-    one_line = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    preview = one_line if len(one_line) <= PREVIEW_CHARS else one_line[:PREVIEW_CHARS] + "…"
-    if limit is not None and len(pretty) > limit:
-        pretty = pretty[:limit] + "\n… (cut here: the row's own page shows all of it)"
+    pretty, cut = json_text(value, indent=2, limit=limit)
+    if cut:
+        pretty += "\n… (cut here: the row's own page shows all of it)"
+    preview, cut = json_text(value, indent=None, limit=PREVIEW_CHARS)
+    if cut:
+        preview += "…"
     return format_html(
         '<details class="ws-json"><summary>{}{}</summary><pre>{}</pre></details>',
         format_html('<span class="ws-json-label">{}</span> ', label) if label else "",

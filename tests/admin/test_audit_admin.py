@@ -9,7 +9,7 @@ import json
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from policies.services.defaults import set_default_version
 from policies.services.reviews import review_policy
 from policies.services.uploads import PolicySource, upload_policy
 from tests.factories import UserFactory, make_world
+from worlds.audit import record_audit
 from worlds.models import WorldAuditLog
 from worlds.services.worlds import update_world
 from worldservice.context import correlation_scope
@@ -121,6 +122,22 @@ def test_audit_list__tampered_row__marked_broken_in_its_row(trail, auditor):
     assert problems[tampered.id] == "content does not match its hash"
     assert [problem for row_id, problem in problems.items() if row_id != tampered.id] == [""] * 2
     assert response.content.decode().count("✗ broken") == 1
+
+
+def test_audit_list__huge_result__cut_on_the_list_whole_on_its_page(world, auditor):
+    entries = {f"s{index:04d}|long": {"active": True, "weight": 0.5} for index in range(1000)}
+    with transaction.atomic():
+        row = record_audit(
+            event="apply_stage", actor="t", world_id="alpha", result={"entries": entries}
+        )
+    client = _login(auditor)
+
+    listed = client.get(LIST).content.decode()
+    detail = client.get(f"{LIST}{row.id}/change/").content.decode()
+
+    assert "cut here: the row&#x27;s own page shows all of it" in listed
+    assert "s0999|long" not in listed
+    assert "s0999|long" in detail and "cut here" not in detail
 
 
 def test_export_csv__the_rows_as_filtered_oldest_first(trail, auditor):
