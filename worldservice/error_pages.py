@@ -42,7 +42,7 @@ DEFAULT_MESSAGES = {
 
 
 def is_admin_request(request: HttpRequest) -> bool:
-    return request.path.startswith(ADMIN_PREFIX)
+    return request.path_info.startswith(ADMIN_PREFIX)
 
 
 def _message(exception: Exception | None, status: int) -> str:
