@@ -22,13 +22,13 @@ from typing import Any
 
 from activation.entries import Entry, Key, entries_from_rows, normalize, now_text
 from activation.models import ActivationSnapshot
-from worlds.models import WorldAuditLog
+from worlds.models import ACTIVATION_WRITE_EVENTS, AUDITED_VERSION, WorldAuditLog
 
 logger = logging.getLogger(__name__)
 
 ACTIVATION_AUDIT_EVENTS = ("activation_updated", "activation_override_expired")
 # Rows that may carry activation writes (an apply_stage row does when it has a `version`).
-REPLAYED_AUDIT_EVENTS = (*ACTIVATION_AUDIT_EVENTS, "apply_stage")
+REPLAYED_AUDIT_EVENTS = ACTIVATION_WRITE_EVENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +73,10 @@ def recorded_state(world_id: str, at: dt.datetime | None = None) -> RecordedStat
     base = snapshot.version if snapshot is not None else 0
     entries = entries_from_rows(snapshot.entries) if snapshot is not None else {}
 
-    rows = WorldAuditLog.objects.filter(
-        world_id=world_id, event__in=REPLAYED_AUDIT_EVENTS, result__version__gt=base
+    # The indexed form of `result.version` (worlds.models.AUDITED_VERSION): reads only the
+    # world's activation rows after the snapshot.
+    rows = WorldAuditLog.objects.alias(written_version=AUDITED_VERSION).filter(
+        world_id=world_id, event__in=REPLAYED_AUDIT_EVENTS, written_version__gt=base
     )
     if at is not None:
         rows = rows.filter(created_at__lte=at)

@@ -52,6 +52,26 @@ def _isolated_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_from_the_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Pages find their static files in the apps and `static/`, without `collectstatic`.
+
+    The production storage (hashed names from the manifest `collectstatic` writes) needs a
+    collect that takes seconds; `tests/site/test_static_files.py` runs it once and checks the
+    pages and WhiteNoise against it.
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # An empty STATIC_ROOT: WhiteNoise serves nothing from it, and does not warn it is missing.
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path_factory.mktemp("static")):
+        yield
+
+
 _real_connect = socket.socket.connect
 
 

@@ -1,4 +1,4 @@
-"""Admin for worlds, tokens and the (read-only) audit log.
+"""Admin for worlds and tokens; the (read-only) audit log's pages are in `worlds.audit_admin`.
 
 Every change made here goes through the same services as the API, so it writes the same audit
 rows and events.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_celery_beat.admin  # noqa: F401 - registers beat's admins, restricted below
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -15,11 +16,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 
-from worlds import change_admin  # noqa: F401 - registers the world change admin
+from worlds import (
+    audit_admin,  # noqa: F401 - registers the audit log's admin
+    change_admin,  # noqa: F401 - registers the world change admin
+)
 from worlds.admin_members import change_members, members_context
 from worlds.change_review_items import world_changes_awaiting
 from worlds.governance import below_floor, default_approvals, floor_message, min_approvals
-from worlds.models import ApiToken, World, WorldAuditLog, WorldChange, WorldEvent
+from worlds.models import ApiToken, World, WorldChange, WorldEvent
 from worlds.roles import Role, owned_worlds, visible_worlds, world_role
 from worlds.services import tokens as token_services
 from worlds.services import worlds as world_services
@@ -28,8 +32,10 @@ from worldservice.api.actors import acting_user
 from worldservice.api.errors import ServiceError
 from worldservice.readonly_admin import ReadOnlyAdmin
 from worldservice.review_queue import review_sources
+from worldservice.superuser_admin import restrict_to_superusers
 
 review_sources.register(world_changes_awaiting)
+restrict_to_superusers(admin.site, "django_celery_beat")
 
 # The world change a save was held as, for the response that follows it in the same request.
 PENDING_CHANGE_ATTRIBUTE = "pending_world_change"
@@ -224,14 +230,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             token_services.revoke_token(token=token, actor=request.user.get_username())
         messages.success(request, f"Revoked {queryset.count()} token(s).")
-
-
-@admin.register(WorldAuditLog)
-class WorldAuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "world_id", "event", "actor", "correlation_id")
-    list_filter = ("event",)
-    search_fields = ("world_id", "actor", "correlation_id")
-    date_hierarchy = "created_at"
 
 
 @admin.register(WorldEvent)

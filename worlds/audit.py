@@ -166,11 +166,30 @@ def verify_chain(rows: Iterable[WorldAuditLog]) -> ChainReport:
     last_hash_by_world: dict[str, str] = {}
     checked = 0
     for row in rows:
-        expected_prev = last_hash_by_world.get(row.world_id, "")
-        if row.prev_hash != expected_prev:
-            return ChainReport(False, checked, row.id, "prev_hash does not match the previous row")
-        if _hash_of_row(row) != row.hash:
-            return ChainReport(False, checked, row.id, "content does not match its hash")
+        problem = row_chain_problem(row, last_hash_by_world.get(row.world_id, ""))
+        if problem:
+            return ChainReport(False, checked, row.id, problem)
         last_hash_by_world[row.world_id] = row.hash
         checked += 1
     return ChainReport(True, checked)
+
+
+VERIFY_CHUNK_ROWS = 1000
+
+
+def verify_world_chain(world_id: str | None) -> ChainReport:
+    """Verify the chain of one world (`""`: the service-wide rows), or of every world (None)."""
+    rows = WorldAuditLog.objects.order_by("id")
+    if world_id is not None:
+        rows = rows.filter(world_id=world_id)
+    return verify_chain(rows.iterator(chunk_size=VERIFY_CHUNK_ROWS))
+
+
+def row_chain_problem(row: WorldAuditLog, previous_hash: str) -> str:
+    """Why one row breaks its world's chain ("" if it does not), given the hash of the world's
+    row before it ("" for the first). The same two checks as `verify_chain`, for one row."""
+    if row.prev_hash != previous_hash:
+        return "prev_hash does not match the previous row"
+    if _hash_of_row(row) != row.hash:
+        return "content does not match its hash"
+    return ""

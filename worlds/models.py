@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 WORLD_ID_REGEX = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -185,6 +187,12 @@ class WorldGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False
 
 
+# Audit events whose rows record activation writes with `result.version` (see
+# activation/history.py, which replays them), and that version as an indexable expression.
+ACTIVATION_WRITE_EVENTS = ("activation_updated", "activation_override_expired", "apply_stage")
+AUDITED_VERSION = Cast(KT("result__version"), models.BigIntegerField())
+
+
 class WorldAuditLog(models.Model):
     """One append-only row per change or evaluation; the database refuses UPDATE and DELETE.
 
@@ -205,7 +213,18 @@ class WorldAuditLog(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["world_id", "id"], name="audit_world_id_idx")]
+        indexes = [
+            models.Index(fields=["world_id", "id"], name="audit_world_id_idx"),
+            # The activation writes of a world by the version they wrote: the activation console
+            # finds who wrote each entry, and point-in-time reads replay the rows after a
+            # snapshot, without reading the world's other rows (see docs/activation.md).
+            models.Index(
+                models.F("world_id"),
+                AUDITED_VERSION,
+                name="audit_activation_version_idx",
+                condition=models.Q(event__in=ACTIVATION_WRITE_EVENTS),
+            ),
+        ]
         verbose_name = "audit log entry"
         verbose_name_plural = "audit log"
 

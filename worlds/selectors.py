@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from worlds.models import (
     World,
@@ -134,3 +134,21 @@ def world_changes_awaiting_review(user: User) -> QuerySet[WorldChange]:
         .exclude(approvals__user_id=user.pk)
         .order_by("requested_at", "id")
     )
+
+
+def previous_row_hashes(row_ids: list[int]) -> dict[int, str]:
+    """For each audit row, the hash of the row before it in its world's chain ("" for a world's
+    first row). One query; each look-up is one step back on the (world_id, id) index."""
+    if not row_ids:
+        return {}
+    before = (
+        WorldAuditLog.objects.filter(world_id=OuterRef("world_id"), id__lt=OuterRef("id"))
+        .order_by("-id")
+        .values("hash")[:1]
+    )
+    rows = (
+        WorldAuditLog.objects.filter(id__in=row_ids)
+        .annotate(previous_hash=Subquery(before))
+        .values_list("id", "previous_hash")
+    )
+    return {row_id: previous or "" for row_id, previous in rows}

@@ -1,17 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from activation.api.views import ActivationView
 from policies.api.decide_views import DecideView
 from worlds.api.state_hash_views import StateHashView
-from worldservice import health
+from worldservice import health, pages
 from worldservice.api.schema import SchemaView
 
 urlpatterns = [
     # The Gateway's hot reads come first: URL resolution walks the list in order.
     path("worlds/<str:world_id>/decide", DecideView.as_view(), name="decide"),
     path("worlds/<str:world_id>/activation", ActivationView.as_view(), name="activation"),
+    path("", pages.landing, name="landing"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     # The existing Gateway's client polls /health between retries: the same answer.
     path("health", health.healthz, name="health"),
@@ -20,7 +22,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves its start-up script from a URL of its own: no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("worlds.api.urls")),
     path("", include("policies.api.urls")),
@@ -35,7 +38,8 @@ urlpatterns = [
     ),
 ]
 
-handler400 = "worldservice.api.errors.handler400"
-handler403 = "worldservice.api.errors.handler403"
-handler404 = "worldservice.api.errors.handler404"
-handler500 = "worldservice.api.errors.handler500"
+# Admin pages under /admin/, the API's JSON body everywhere else.
+handler400 = "worldservice.error_pages.handler400"
+handler403 = "worldservice.error_pages.handler403"
+handler404 = "worldservice.error_pages.handler404"
+handler500 = "worldservice.error_pages.handler500"

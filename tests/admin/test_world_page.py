@@ -29,6 +29,8 @@ def test_world_page__owner__links_versions_reviews_audit_members(desk):
     assert 'href="/admin/worlds/worldauditlog/?world__id__exact=desk">Audit trail' in text
     assert 'href="#members">Members' in text
     assert 'href="/admin/policies/worldpolicy/desk/new/">New version' in text
+    assert '?world__id__exact=desk&amp;status__exact=PENDING">Pending world changes' in text
+    assert 'href="/admin/activation/activationcounter/console/desk/">Activation console' in text
     assert 'value="Add member"' in text and 'value="Remove"' in text
     assert page.context["has_change_permission"] is True
 

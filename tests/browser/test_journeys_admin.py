@@ -4,12 +4,14 @@ log; risk staff upload a policy version, fix a YAML error and see the version sa
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 
 from policies.models import WorldPolicy
 from tests.browser.helpers import login, shot
 from tests.factories import UserFactory, make_world
 from worlds.services.worlds import update_world
+from worldservice.staff_groups import RISK_STAFF
 
 pytestmark = [pytest.mark.browser]
 
@@ -33,7 +35,7 @@ def test_superuser__opens_a_world_then_filters_the_audit_log_by_event(page: Page
     expect(page.get_by_label("Name:")).to_have_value("Alpha desk")
 
     page.get_by_role("link", name="Home").click()
-    page.get_by_role("link", name="Audit log").click()
+    page.locator("#start-here").get_by_role("link", name="Audit log").click()
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(3)
     page.locator("#changelist-filter").get_by_role("link", name="world_created").click()
@@ -44,34 +46,36 @@ def test_superuser__opens_a_world_then_filters_the_audit_log_by_event(page: Page
 
 
 def test_risk_staff__fixes_a_yaml_error_and_the_version_is_saved(page: Page):
-    rita = UserFactory(
-        username="rita",
-        is_staff=True,
-        permissions=[
-            "policies.view_worldpolicy",
-            "policies.add_worldpolicy",
-            "policies.approve_worldpolicy",
-        ],
+    rita = UserFactory(username="rita", is_staff=True)
+    rita.groups.add(Group.objects.get_or_create(name=RISK_STAFF)[0])
+    rita.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=[
+                "view_worldpolicy",
+                "add_worldpolicy",
+                "approve_worldpolicy",
+                "view_world",
+            ]
+        )
     )
     make_world(owner=rita, world_id="desk")
 
     login(page, rita)
-    page.get_by_role("link", name="World policy versions").click()
-    page.get_by_role("link", name="Add world policy version").click()
-    page.get_by_label("World:").select_option("desk")
-    page.get_by_label("Yaml:").fill(BROKEN_YAML)
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator("#worlds-world").get_by_role("link", name="Worlds").click()
+    page.get_by_role("link", name="desk", exact=True).click()
+    page.locator("#world-links").get_by_role("link", name="New version").click()
+    page.get_by_label("Policy (YAML)").fill(BROKEN_YAML)
+    page.get_by_role("button", name="Save the new version").click()
 
-    expect(page.get_by_text("Please correct the error below.")).to_be_visible()
-    expect(page.locator(".errorlist")).to_contain_text("selection.gates[0]")
+    expect(page.locator("#policy-errors")).to_contain_text("selection.gates[0]")
+    expect(page.locator("#policy-errors")).to_contain_text("line ")
     assert not WorldPolicy.objects.exists()
 
-    page.get_by_label("Yaml:").fill(FIXED_YAML)
+    page.get_by_label("Policy (YAML)").fill(FIXED_YAML)
     shot(page, "yaml-fixed")
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Save the new version").click()
 
-    expect(page.get_by_role("heading", name="View world policy version")).to_be_visible()
-    expect(page.locator(".field-status")).to_contain_text("Draft")
-    expect(page.locator(".field-yaml_text")).to_contain_text("sharpe >= 0.7")
+    expect(page.locator("#content")).to_contain_text("sharpe >= 0.7")
+    expect(page.locator("#content")).to_contain_text("DRAFT")
     policy = WorldPolicy.objects.get(world_id="desk")
     assert (policy.version, policy.status, policy.yaml) == (1, "DRAFT", FIXED_YAML)

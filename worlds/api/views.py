@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from typing import Any
 
-from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -33,8 +28,9 @@ from worlds.api.serializers import (
     world_change_json,
     world_json,
 )
-from worlds.audit import verify_chain
-from worlds.models import WorldAuditLog, WorldState
+from worlds.audit import verify_world_chain
+from worlds.audit_export import EXPORT_FORMATS, export_response
+from worlds.models import WorldState
 from worlds.permissions import WorldScopedView
 from worlds.roles import CREATE_WORLD_PERMISSION, Role, is_auditor, visible_worlds
 from worlds.services import members as member_services
@@ -46,7 +42,6 @@ from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS, page_of
 from worldservice.clock import parse_rfc3339
 
-EXPORT_FORMATS = ("csv", "jsonl")
 STATE_PARAM = OpenApiParameter(
     "state",
     str,
@@ -77,18 +72,6 @@ UPDATE_RESPONSES = {
     ),
     **ERRORS,
 }
-AUDIT_COLUMNS = (
-    "id",
-    "world_id",
-    "actor",
-    "event",
-    "request",
-    "result",
-    "created_at",
-    "correlation_id",
-    "prev_hash",
-    "hash",
-)
 
 
 class WorldListView(APIView):
@@ -229,28 +212,6 @@ def _audit_filters(request: Request, world_id: str | None) -> selectors.AuditFil
     )
 
 
-def _export_lines(rows: Any, fmt: str) -> Iterator[str]:
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(AUDIT_COLUMNS)
-        for row in rows.iterator(chunk_size=500):
-            body = audit_json(row)
-            writer.writerow(
-                [
-                    json.dumps(body[column]) if isinstance(body[column], dict) else body[column]
-                    for column in AUDIT_COLUMNS
-                ]
-            )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
-        return
-    for row in rows.iterator(chunk_size=500):
-        yield json.dumps(audit_json(row), ensure_ascii=False) + "\n"
-
-
 def audit_response(request: Request, world_id: str | None) -> Any:
     rows = selectors.audit_rows(_audit_filters(request, world_id))
     fmt = request.query_params.get("format")
@@ -258,10 +219,7 @@ def audit_response(request: Request, world_id: str | None) -> Any:
         return paginate(request, rows).response(audit_json)
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput("Unknown export format.", errors={"format": ["One of csv, jsonl."]})
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
-    response = StreamingHttpResponse(_export_lines(rows, fmt), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="audit.{fmt}"'
-    return response
+    return export_response(rows, fmt)
 
 
 class WorldAuditView(WorldScopedView):
@@ -295,8 +253,4 @@ class AuditVerifyView(AuditorView):
     )
     def get(self, request: Request) -> Response:
         self.check_auditor(request)
-        rows = WorldAuditLog.objects.order_by("id")
-        world_id = request.query_params.get("world_id")
-        if world_id is not None:
-            rows = rows.filter(world_id=world_id)
-        return Response(verify_chain(rows.iterator(chunk_size=1000)).as_dict())
+        return Response(verify_world_chain(request.query_params.get("world_id")).as_dict())
