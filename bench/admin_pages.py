@@ -111,8 +111,8 @@ PAGES = [
     Page("policy versions list", "/admin/policies/worldpolicy/?world__id__exact={world}", "admin"),
     Page("a version's page", "/admin/policies/worldpolicy/{world}/v{version}/", "admin"),
     Page(
-        "Compare with (first version)",
-        "/admin/policies/worldpolicy/{world}/v{version}/compare/?against=1",
+        "Compare with (the next version)",
+        "/admin/policies/worldpolicy/{world}/v{version}/compare/?against=2",
         "admin",
     ),
     Page("Awaiting my review", "/admin/awaiting-review/", "admin"),
