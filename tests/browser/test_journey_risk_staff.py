@@ -3,64 +3,24 @@ line, column and path, fix it, then read the diff (**Compare with**) and the **S
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from policies.models import EvaluationRun, PolicyApproval, ReviewDecision, WorldPolicy
-from policies.services.defaults import set_default_version
-from policies.services.evaluations import (
-    EvaluationRequest,
-    carry_out_evaluation,
-    request_evaluation,
-)
-from policies.services.reviews import review_policy
-from policies.services.uploads import PolicySource, upload_policy
-from tests.browser.helpers import login, shot, staff_member
-from tests.factories import make_world
+from policies.models import EvaluationRun, PolicyApproval, WorldPolicy
+from tests.browser.desk import DEFAULT_YAML, STRICTER_YAML, desk_with_a_default
+from tests.browser.helpers import login, shot
 from worlds.models import WorldAuditLog
-from worlds.roles import Role
-from worlds.services.members import grant_role
-from worldservice.staff_groups import OPERATORS, RISK_STAFF
 
 pytestmark = [pytest.mark.browser]
 
-DEFAULT_YAML = "selection:\n  gates: ['sharpe >= 0.5']\n"
 BROKEN_YAML = "selection:\n  gates: ['sharpe >= 0.7', 'sharpe >']\n  topk: {total: 1}\n"
-FIXED_YAML = "selection:\n  gates: ['sharpe >= 0.7']\n  topk: {total: 1}\n"
-METRICS = {"s1": {"sharpe": 0.9}, "s2": {"sharpe": 0.6}, "s3": {"sharpe": 0.2, "side": "short"}}
-START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-
-
-def _desk_with_a_default_and_recorded_runs(staff_groups):
-    """World desk: v1 (sharpe >= 0.5) approved and the default, evaluated twice as the API does."""
-    olga = staff_member("olga", staff_groups[OPERATORS])
-    rita = staff_member("rita", staff_groups[RISK_STAFF])
-    rex = staff_member("rex", staff_groups[RISK_STAFF])
-    world = make_world(owner=olga, world_id="desk", name="Desk", approvals_required=1)
-    grant_role(world=world, user=rita, role=Role.OWNER)
-    upload_policy(actor=rita, world_id="desk", source=PolicySource(text=DEFAULT_YAML))
-    review_policy(
-        actor=rex, world_id="desk", version=1, decision=ReviewDecision.APPROVE, comment="ok"
-    )
-    set_default_version(actor=olga, world_id="desk", version=1)
-    for hour in range(2):
-        run = request_evaluation(
-            actor=olga,
-            world_id="desk",
-            request=EvaluationRequest(
-                metrics=METRICS, as_of=START + dt.timedelta(hours=hour), run_id=f"run-{hour}"
-            ),
-        )
-        carry_out_evaluation(run.pk)
-    return rita
+FIXED_YAML = STRICTER_YAML
 
 
 def test_risk_staff__fixes_an_error_then_reads_the_diff_and_the_simulation(
     page: Page, staff_groups
 ):
-    rita = _desk_with_a_default_and_recorded_runs(staff_groups)
+    rita = desk_with_a_default(staff_groups).rita
     writes = (EvaluationRun.objects.count(), WorldAuditLog.objects.count())
 
     login(page, rita)
