@@ -42,7 +42,7 @@ def auditor():
 
 @pytest.fixture
 def trail(world, owner):
-    """World alpha: created, renamed (correlation id c-1), circuit breaker on; world beta: created."""
+    """World alpha: created, renamed (correlation id c-1), circuit breaker on; beta: created."""
     with correlation_scope("c-1"):
         update_world(actor=owner, world_id="alpha", changes={"name": "A2"})
     update_world(actor=owner, world_id="alpha", changes={"circuit_breaker": True})
@@ -151,7 +151,8 @@ def test_export_csv__the_rows_as_filtered_oldest_first(trail, auditor):
     table = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     expected = WorldAuditLog.objects.filter(world_id="alpha", event="world_updated").order_by("id")
     assert [int(row["id"]) for row in table] == [row.id for row in expected]
-    assert [json.loads(row["request"]) for row in table] == [{"name": "A2"}, {"circuit_breaker": True}]
+    requests = [json.loads(row["request"]) for row in table]
+    assert requests == [{"name": "A2"}, {"circuit_breaker": True}]
     assert {row["world_id"] for row in table} == {"alpha"}
 
 
