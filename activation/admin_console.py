@@ -160,9 +160,11 @@ def _override(request: HttpRequest, world_id: str, form: OverrideForm) -> Servic
         expected_etags={etag} if etag else frozenset(),
     )
     until = f"; it reverts at {envelope['expires_at']}" if envelope["expires_at"] else ""
+    # Said after "Overridden:" because the admin capitalises a message's first letter, and a
+    # strategy id must read exactly as stored.
     messages.success(
         request,
-        f"{envelope['strategy_id']}|{envelope['side']} is now "
+        f"Overridden: {envelope['strategy_id']}|{envelope['side']} is now "
         f"{'active' if envelope['active'] else 'inactive'} at weight {envelope['weight']} "
         f"(etag {envelope['etag']}){until}.",
     )

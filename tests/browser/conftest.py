@@ -26,15 +26,18 @@ import shutil
 from asyncio import AbstractEventLoop, events
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import connections
 from playwright.sync_api import Browser, Error, Page, Playwright, expect, sync_playwright
 
 from tests.browser.recorder import Recorder
+from worldservice.staff_groups import AUDITORS, OPERATORS, RISK_STAFF
 
 CHROMIUM = os.environ.get("WORLDSERVICE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,6 +54,13 @@ VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 
 _SHOTS_THIS_SESSION: list[Path] = []
+
+# The data migrations that create the staff groups; their PERMISSIONS are the groups' contents.
+STAFF_GROUP_MIGRATIONS = {
+    RISK_STAFF: "policies.migrations.0008_risk_staff_group",
+    AUDITORS: "worlds.migrations.0005_auditors_group",
+    OPERATORS: "activation.migrations.0002_operators_group",
+}
 
 
 class BrowserSession:
@@ -108,6 +118,26 @@ def browser_session() -> Iterator[BrowserSession]:
 def _fast_password_hashing(settings: Any) -> None:
     # Logging in hashes a password twice (set, then check): PBKDF2 costs about a second there.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff_groups(transactional_db: None) -> dict[str, Group]:
+    """The staff groups as their data migrations make them, by name.
+
+    Browser tests are transactional: the flush after each one removes the rows that data
+    migrations inserted (the groups), while `post_migrate` puts the permissions back. So the
+    groups are made again here from the migrations' own permission lists.
+    """
+    groups = {}
+    for name, module in STAFF_GROUP_MIGRATIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for dotted in import_module(module).PERMISSIONS:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        groups[name] = group
+    return groups
 
 
 def _screenshot_folder(request: pytest.FixtureRequest) -> Path:

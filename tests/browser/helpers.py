@@ -1,4 +1,5 @@
-"""Steps that journeys share: signing in through the admin's form, screenshots, allowances."""
+"""Steps that journeys share: staff members, signing in through the admin's form, screenshots,
+allowances."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.recorder import recorder_of
+from tests.factories import UserFactory
 
 PASSWORD = "journey-password"
+
+
+def staff_member(username: str, *groups: Any) -> Any:
+    """A staff user in `groups` (from the `staff_groups` fixture), with no role on any world."""
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(*groups)
+    return user
 
 
 def login(page: Page, user: Any, *, password: str | None = None) -> None:

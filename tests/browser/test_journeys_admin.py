@@ -4,11 +4,10 @@ log; risk staff upload a policy version, fix a YAML error and see the version sa
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 
 from policies.models import WorldPolicy
-from tests.browser.helpers import login, shot
+from tests.browser.helpers import login, shot, staff_member
 from tests.factories import UserFactory, make_world
 from worlds.services.worlds import update_world
 from worldservice.staff_groups import RISK_STAFF
@@ -45,19 +44,8 @@ def test_superuser__opens_a_world_then_filters_the_audit_log_by_event(page: Page
     expect(page.locator("#result_list")).not_to_contain_text("world_updated")
 
 
-def test_risk_staff__fixes_a_yaml_error_and_the_version_is_saved(page: Page):
-    rita = UserFactory(username="rita", is_staff=True)
-    rita.groups.add(Group.objects.get_or_create(name=RISK_STAFF)[0])
-    rita.user_permissions.add(
-        *Permission.objects.filter(
-            codename__in=[
-                "view_worldpolicy",
-                "add_worldpolicy",
-                "approve_worldpolicy",
-                "view_world",
-            ]
-        )
-    )
+def test_risk_staff__fixes_a_yaml_error_and_the_version_is_saved(page: Page, staff_groups):
+    rita = staff_member("rita", staff_groups[RISK_STAFF])
     make_world(owner=rita, world_id="desk")
 
     login(page, rita)
