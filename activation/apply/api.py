@@ -21,11 +21,18 @@ from worlds.roles import Role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import NotFound
-from worldservice.api.fields import StrictFloatField, StrictSerializer
+from worldservice.api.fields import (
+    BoundedDictField,
+    BoundedJSONField,
+    BoundedListField,
+    StrictFloatField,
+    StrictSerializer,
+)
 from worldservice.api.identifiers import run_id_field, strategy_id_field
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS
 from worldservice.dispatch import run_and_wait
+from worldservice.limits import MAX_STRATEGIES
 
 EVALUATE_FIELDS = (
     "metrics",
@@ -41,8 +48,12 @@ EVALUATE_FIELDS = (
 
 
 class PlanSerializer(StrictSerializer):
-    activate = serializers.ListField(child=strategy_id_field(), required=False, default=list)
-    deactivate = serializers.ListField(child=strategy_id_field(), required=False, default=list)
+    activate = BoundedListField(
+        child=strategy_id_field(), required=False, default=list, max_length=MAX_STRATEGIES
+    )
+    deactivate = BoundedListField(
+        child=strategy_id_field(), required=False, default=list, max_length=MAX_STRATEGIES
+    )
 
 
 class ApplySerializer(StrictSerializer):
@@ -51,10 +62,10 @@ class ApplySerializer(StrictSerializer):
     run_id = run_id_field()
     plan = PlanSerializer(required=False)
     evaluation_run_id = run_id_field(required=False)
-    weights = serializers.DictField(
-        child=StrictFloatField(min_value=0, max_value=1), required=False
+    weights = BoundedDictField(
+        max_items=MAX_STRATEGIES, child=StrictFloatField(min_value=0, max_value=1), required=False
     )
-    gating_policy = serializers.DictField(required=False, allow_null=True)
+    gating_policy = BoundedJSONField(required=False, allow_null=True)
 
     def to_internal_value(self, data: Any) -> Any:
         # The evaluate-then-apply form carries evaluate's own fields, validated by its serializer.
@@ -64,6 +75,11 @@ class ApplySerializer(StrictSerializer):
             rest = {k: v for k, v in data.items() if k not in EVALUATE_FIELDS}
             return {**super().to_internal_value(rest), "evaluation": evaluate.validated_data}
         return super().to_internal_value(data)
+
+    def validate_gating_policy(self, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError("Expected a JSON object.")
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [name for name in ("plan", "evaluation_run_id", "evaluation") if name in attrs]

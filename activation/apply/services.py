@@ -51,11 +51,12 @@ from worlds.events import record_events
 from worlds.models import WorldState
 from worlds.selectors import get_world
 from worlds.services.lookup import locked_world
-from worldservice.api.errors import Conflict, NotFound
+from worldservice.api.errors import Conflict, InvalidInput, NotFound
 from worldservice.canonical import content_hash, json_safe
 from worldservice.clock import rfc3339
 from worldservice.context import current_correlation_id
 from worldservice.idempotency import replay_or_conflict
+from worldservice.limits import MAX_STRATEGIES
 from worldservice.metrics import (
     world_apply_duration_ms,
     world_apply_failure_total,
@@ -121,6 +122,8 @@ def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple
             f"World {world_id!r} is {world.state}; only ACTIVE worlds apply.",
             code="world_not_active",
         )
+    if request.plan is not None:
+        _check_target_size(world_id, request.plan)
     if request.evaluation_run_id is not None:
         evaluation = EvaluationRun.objects.filter(
             world=world, run_id=request.evaluation_run_id
@@ -160,6 +163,18 @@ def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None
     return run, True
+
+
+def _check_target_size(world_id: str, plan: Mapping[str, Sequence[str]]) -> None:
+    """The set a plan moves to must fit under the bound on strategies per world."""
+    target = target_from_plan(
+        _decisions(world_id), plan.get("activate", ()), plan.get("deactivate", ())
+    )
+    if len(target) > MAX_STRATEGIES:
+        raise InvalidInput(
+            f"The plan would leave {len(target)} strategies active; at most {MAX_STRATEGIES}.",
+            errors={"plan.activate": [f"At most {MAX_STRATEGIES} active strategies."]},
+        )
 
 
 def apply_in_flight(world_id: str) -> bool:

@@ -9,7 +9,9 @@ from rest_framework import serializers
 from policies.models import WorldPolicy
 from policies.selectors import approval_state
 from worldservice.api.fields import StrictCharField, StrictIntegerField, StrictSerializer
+from worldservice.api.identifiers import RFC3339Field
 from worldservice.clock import rfc3339
+from worldservice.limits import MAX_VERSION
 
 UPLOAD_FORMS = ("yaml", "policy", "preset")
 
@@ -53,7 +55,7 @@ class PolicyUploadSerializer(StrictSerializer):
     policy = serializers.DictField(required=False)
     preset = StrictCharField(required=False)
     preset_overrides = serializers.DictField(required=False)
-    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_from = RFC3339Field(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [form for form in UPLOAD_FORMS if form in attrs]
@@ -73,7 +75,7 @@ class ReviewSerializer(StrictSerializer):
 
 
 class SetDefaultSerializer(StrictSerializer):
-    version = StrictIntegerField(min_value=1, required=False)
+    version = StrictIntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
 class VersionSummaryOutSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -37,8 +38,10 @@ from worldservice.api.etags import if_match, with_etag
 from worldservice.api.parsers import PolicyText, StrictJSONParser, TextYAMLParser, YAMLTextParser
 from worldservice.api.renderers import TextYAMLRenderer, YAMLTextRenderer
 from worldservice.api.schema import ERRORS
+from worldservice.limits import MAX_VERSION
 
 YAML_MEDIA_TYPES = ("application/yaml", "text/yaml")
+VERSION_PATTERN = re.compile(r"[0-9]{1,10}")
 
 
 class PolicyReadableView(WorldScopedView):
@@ -57,13 +60,18 @@ class PolicyReadableView(WorldScopedView):
             get_world(self.world_id)
 
 
+def _parse_version(raw: str | None) -> int | None:
+    """A version number from a path or query (`1`…`MAX_VERSION`), or None."""
+    if raw is None or not VERSION_PATTERN.fullmatch(raw):
+        return None
+    version = int(raw)
+    return version if 1 <= version <= MAX_VERSION else None
+
+
 def _version_number(raw: str) -> int:
-    try:
-        version = int(raw)
-    except ValueError as exc:
-        raise NotFound(f"No policy version {raw!r}.") from exc
-    if version < 1:
-        raise NotFound(f"No policy version {raw!r}.")
+    version = _parse_version(raw)
+    if version is None:
+        raise NotFound(f"No policy version {raw[:40]!r}.")
     return version
 
 
@@ -173,13 +181,12 @@ class SetDefaultView(WorldScopedView):
         serializer.is_valid(raise_exception=True)
         version = serializer.validated_data.get("version")
         if version is None:
-            raw = request.query_params.get("v")
-            if raw is None or not raw.isdigit() or int(raw) < 1:
+            version = _parse_version(request.query_params.get("v"))
+            if version is None:
                 raise InvalidInput(
                     'Name the version: {"version": N} or ?v=N.',
                     errors={"version": ["This field is required."]},
                 )
-            version = int(raw)
         set_default_version(
             actor=acting_user(request),
             world_id=world_id,

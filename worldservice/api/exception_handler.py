@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -26,8 +26,10 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
             if isinstance(key, int):  # ListField/DictField errors are keyed by index
                 path = f"{prefix}[{key}]"
             else:
-                name = "body" if key == "non_field_errors" and not prefix else str(key)
-                path = f"{prefix}.{name}" if prefix else name
+                if key == "non_field_errors":  # about the object itself: its own path
+                    path = prefix or "body"
+                else:
+                    path = f"{prefix}.{key}" if prefix else str(key)
             flat.update(_flatten(value, path))
         return flat
     if isinstance(detail, list):
@@ -60,6 +62,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             ),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, DataError):
+        # The database refused a value that validation let through (a NUL character, a number
+        # or a time out of its range). That is bad input, not a server fault; logged so the
+        # missing check can be added where the value comes in.
+        logger.warning("the database refused a request value: %s", exc)
+        return Response(
+            error_body("A value in the request is out of range or cannot be stored.", "invalid"),
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, ServiceError):
         return Response(

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "worldservice.middleware.CorrelationIdMiddleware",
+    "worldservice.middleware.BadInputMiddleware",
     "worldservice.middleware.RequestBodyLimitMiddleware",
     "worldservice.middleware.WriteFailureMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
