@@ -39,11 +39,12 @@ def _main_suite_runs_on_postgresql(request: pytest.FixtureRequest) -> None:
 def _isolated_cache() -> Iterator[None]:
     from worlds.hot_reads import tracked_copies
     from worlds.roles import LOCAL_ROLES
-    from worlds.services.tokens import LOCAL_TOKENS
+    from worlds.services.tokens import LOCAL_TOKENS, RECENT_MISSES
 
     cache.clear()
     LOCAL_ROLES.clear()
     LOCAL_TOKENS.clear()
+    RECENT_MISSES.clear()
     copies = tracked_copies()
     if copies is not None:
         copies.clear()

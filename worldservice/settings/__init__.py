@@ -174,6 +174,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "worldservice.api.exception_handler.exception_handler",
+    # Writes per user (reads are never counted); failed token authentications are throttled
+    # per address by the authentication class itself. See worlds/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["worlds.throttling.WriteRateThrottle"],
+    # Proxies in front of the service whose X-Forwarded-For entry is trusted (0: none, the
+    # peer address is the client's).
+    "NUM_PROXIES": WORLDSERVICE_CONFIG.trusted_proxies,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,
