@@ -7,6 +7,7 @@ Celery tasks run in process, a local-memory cache and the database-backed activa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "worlds",
     "policies",
     "activation",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "worldservice.middleware.AuthenticationMiddleware",
     "worldservice.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "worldservice.urls"
@@ -141,11 +144,23 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous callers get 401
+
+# Login lockout for the admin and the browsable API (django-axes; docs/operations.md): after
+# WORLDSERVICE_LOGIN_FAILURE_LIMIT failures of one username from one address, that pair is
+# locked out for WORLDSERVICE_LOGIN_COOLOFF_SECONDS. Each lockout is audited.
+AXES_FAILURE_LIMIT = WORLDSERVICE_CONFIG.login_failure_limit
+AXES_COOLOFF_TIME = dt.timedelta(seconds=WORLDSERVICE_CONFIG.login_cooloff_seconds)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "worlds.axes_handler.AuditedAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "worlds.throttling.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
