@@ -141,11 +141,15 @@ class PolicyReviewView(WorldScopedView):
     def required_role(self, request: Request) -> Role | None:
         return None
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # For every method (OPTIONS too): neither a role nor the approver right is 404.
+        if request_role(request) is None and not can_approve(request.user, self.world_id):
+            raise NotFound(f"World {self.world_id!r} does not exist.")
+
     @extend_schema(request=ReviewSerializer, responses={200: ReviewOutSerializer, **ERRORS})
     def post(self, request: Request, world_id: str, version: str) -> Response:
         user = acting_user(request)
-        if request_role(request) is None and not can_approve(user, world_id):
-            raise NotFound(f"World {world_id!r} does not exist.")
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = review_policy(
