@@ -23,7 +23,7 @@ from worldservice.api.actors import acting_user
 from worldservice.api.errors import NotFound
 from worldservice.api.fields import (
     BoundedDictField,
-    BoundedJSONField,
+    BoundedJSONObjectField,
     BoundedListField,
     StrictFloatField,
     StrictSerializer,
@@ -65,7 +65,7 @@ class ApplySerializer(StrictSerializer):
     weights = BoundedDictField(
         max_items=MAX_STRATEGIES, child=StrictFloatField(min_value=0, max_value=1), required=False
     )
-    gating_policy = BoundedJSONField(required=False, allow_null=True)
+    gating_policy = BoundedJSONObjectField(required=False, allow_null=True)
 
     def to_internal_value(self, data: Any) -> Any:
         # The evaluate-then-apply form carries evaluate's own fields, validated by its serializer.
@@ -75,11 +75,6 @@ class ApplySerializer(StrictSerializer):
             rest = {k: v for k, v in data.items() if k not in EVALUATE_FIELDS}
             return {**super().to_internal_value(rest), "evaluation": evaluate.validated_data}
         return super().to_internal_value(data)
-
-    def validate_gating_policy(self, value: Any) -> Any:
-        if value is not None and not isinstance(value, dict):
-            raise serializers.ValidationError("Expected a JSON object.")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [name for name in ("plan", "evaluation_run_id", "evaluation") if name in attrs]

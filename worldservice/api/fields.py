@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from worldservice.limits import MAX_FREEFORM_JSON_BYTES
@@ -104,6 +105,18 @@ class BoundedJSONField(serializers.JSONField):
     def to_internal_value(self, data: Any) -> Any:
         if json_size(data) > self.max_bytes:
             self.fail("too_large", max_bytes=self.max_bytes)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class BoundedJSONObjectField(BoundedJSONField):
+    """A free-form JSON object (not any JSON value), bounded like `BoundedJSONField`."""
+
+    default_error_messages = {"not_an_object": "Expected a JSON object."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            self.fail("not_an_object")
         return super().to_internal_value(data)
 
 
