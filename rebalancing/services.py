@@ -142,6 +142,18 @@ def apply_rebalancing(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any]
     return body
 
 
+def _recorded_allocations(allocations: Mapping[str, Any]) -> dict[str, Any]:
+    """The last recorded share of each world named (at most MAX_WORLDS_PER_REQUEST of them)."""
+    if len(allocations) > MAX_WORLDS_PER_REQUEST:
+        raise ServiceError(
+            "The allocation request names too many worlds.",
+            errors={"world_allocations": [f"At most {MAX_WORLDS_PER_REQUEST} worlds."]},
+        )
+    # Only well-formed ids are looked up; the planner reports the others.
+    named = [world_id for world_id in allocations if WORLD_ID_RE.fullmatch(world_id)]
+    return {a.world_id: a.allocation for a in WorldAllocation.objects.filter(world_id__in=named)}
+
+
 def upsert_allocations(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any]:
     """Set world allocations and plan the move to them from the last recorded ones."""
     run_id = data.get("run_id")
@@ -153,14 +165,7 @@ def upsert_allocations(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any
         if not isinstance(allocations, dict):
             errors["world_allocations"] = ["A mapping of world id to a share 0..1 is required."]
         raise ServiceError("The allocation request is not valid.", errors=errors)
-    if len(allocations) > MAX_WORLDS_PER_REQUEST:
-        raise ServiceError(
-            "The allocation request names too many worlds.",
-            errors={"world_allocations": [f"At most {MAX_WORLDS_PER_REQUEST} worlds."]},
-        )
-    # Only well-formed ids are looked up; the planner reports the others.
-    named = [world_id for world_id in allocations if WORLD_ID_RE.fullmatch(world_id)]
-    before = {a.world_id: a.allocation for a in WorldAllocation.objects.filter(world_id__in=named)}
+    before = _recorded_allocations(allocations)
     planner_body = {k: v for k, v in data.items() if k not in ALLOCATION_ONLY_KEYS}
     planner_body.update(
         run_id=run_id,

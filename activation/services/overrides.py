@@ -130,10 +130,10 @@ def _check_if_match(expected: Collection[str], current: str | None) -> None:
     require_match(set(expected), current)
 
 
-def _check_room(store: ActivationStore, world_id: str) -> None:
-    """A new entry must fit under the bound on entries per world (each override snapshots
-    the whole set, so its cost grows with the set)."""
-    if len(store.get_all(world_id).entries) >= MAX_ACTIVATION_ENTRIES:
+def _check_room(store: ActivationStore, world_id: str, current: Entry | None) -> None:
+    """A new entry (`current` is None) must fit under the bound on entries per world (each
+    override snapshots the whole set, so its cost grows with the set)."""
+    if current is None and len(store.get_all(world_id).entries) >= MAX_ACTIVATION_ENTRIES:
         raise InvalidInput(
             f"World {world_id!r} holds at most {MAX_ACTIVATION_ENTRIES} activation entries.",
             errors={"strategy_id": ["A new entry would pass the limit."]},
@@ -252,8 +252,7 @@ def override_activation(
                 entry_etag(world_id, key, current.entry) if current.entry is not None else None
             )
             _check_if_match(expected_etags, current_etag)
-            if current.entry is None:
-                _check_room(store, world_id)
+            _check_room(store, world_id, current.entry)
             entry: Entry = {
                 "active": active,
                 "weight": float(weight),

@@ -551,16 +551,7 @@ class _Normaliser:
             )
             return None
         if isinstance(value, str):
-            self.comparisons += 1
-            if self.comparisons > MAX_GATES:
-                if self.comparisons == MAX_GATES + 1:  # said once, at the first one too many
-                    self.errors.add(path, f"too many gates (at most {MAX_GATES} comparisons)")
-                return None
-            try:
-                return parse_comparison(value)
-            except ExpressionError as exc:
-                self.errors.add(path, str(exc))
-                return None
+            return self.comparison(value, path)
         if isinstance(value, list):
             children = self.gate_list(value, path, depth)
             return AllOf(children) if children is not None else None
@@ -597,6 +588,18 @@ class _Normaliser:
             f"mapping with one key 'and' or 'or'; found {describe_type(value)}",
         )
         return None
+
+    def comparison(self, value: str, path: str) -> Gate | None:
+        self.comparisons += 1
+        if self.comparisons > MAX_GATES:
+            if self.comparisons == MAX_GATES + 1:  # said once, at the first one too many
+                self.errors.add(path, f"too many gates (at most {MAX_GATES} comparisons)")
+            return None
+        try:
+            return parse_comparison(value)
+        except ExpressionError as exc:
+            self.errors.add(path, str(exc))
+            return None
 
     def gate_list(self, items: list[Any], path: str, depth: int) -> tuple[Gate, ...] | None:
         if not items:

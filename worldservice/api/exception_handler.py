@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from worldservice.api.errors import ServiceError, error_body
+from worldservice.api.errors import InvalidInput, ServiceError, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -52,26 +52,33 @@ def _unavailable(exc: Exception) -> str | None:
     return None
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def _dependency_response(exc: Exception) -> Response | None:
     dependency = _unavailable(exc)
-    if dependency is not None:
-        logger.warning("dependency unavailable: %s", exc)
-        return Response(
-            error_body(
-                f"{dependency} is unavailable; try again shortly.", "dependency_unavailable"
-            ),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        )
-    if isinstance(exc, DataError):
-        # The database refused a value that validation let through (a NUL character, a number
-        # or a time out of its range). That is bad input, not a server fault; logged so the
-        # missing check can be added where the value comes in.
-        logger.warning("the database refused a request value: %s", exc)
-        return Response(
-            error_body("A value in the request is out of range or cannot be stored.", "invalid"),
-            status=status.HTTP_400_BAD_REQUEST,
-        )
+    if dependency is None:
+        return None
+    logger.warning("dependency unavailable: %s", exc)
+    return Response(
+        error_body(f"{dependency} is unavailable; try again shortly.", "dependency_unavailable"),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
+def _as_refusal(exc: Exception) -> Exception:
+    """A value the database refused although validation let it through (a NUL character, a
+    number or a time out of its range) is bad input, not a server fault: 400. Logged, so the
+    missing check can be added where the value comes in."""
+    if not isinstance(exc, DataError):
+        return exc
+    logger.warning("the database refused a request value: %s", exc)
+    return InvalidInput("A value in the request is out of range or cannot be stored.")
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    dependency_response = _dependency_response(exc)
+    if dependency_response is not None:
+        return dependency_response
+    exc = _as_refusal(exc)
     if isinstance(exc, ServiceError):
         return Response(
             error_body(exc.detail, exc.code, exc.errors),
