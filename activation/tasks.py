@@ -5,13 +5,17 @@ The periodic ones are scheduled in `worldservice.beat`.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from activation.apply.models import ApplyRun
-from activation.apply.services import carry_out_apply, reap_stale_applies
+from activation.apply.services import await_recording, carry_out_apply, reap_stale_applies
 from activation.services.expiry import expire_overrides as expire_due_overrides
 from activation.services.snapshots import snapshot_all_worlds as snapshot_worlds
 from worldservice.context import correlation_scope
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="activation.tasks.expire_overrides", ignore_result=True)
@@ -29,12 +33,18 @@ def snapshot_all_worlds() -> int:
 
 
 @shared_task(name="activation.apply_run", acks_late=True)
-def apply_run(run_pk: int) -> None:
-    """Carry out one apply run (its stages are fenced, so a redelivery is harmless)."""
-    correlation_id = (
-        ApplyRun.objects.filter(pk=run_pk).values_list("correlation_id", flat=True).first()
-    )
-    with correlation_scope(correlation_id):
+def apply_run(run_pk: int, world_id: str | None = None) -> None:
+    """Carry out one apply run (its stages are fenced, so a redelivery is harmless).
+
+    `world_id` is sent when the task leaves before its run commits: it first waits for that.
+    """
+    if world_id is not None:
+        await_recording(world_id)
+    found = ApplyRun.objects.filter(pk=run_pk).values_list("correlation_id", flat=True)
+    if not found:
+        logger.warning("apply run %s was not recorded (its request rolled back)", run_pk)
+        return
+    with correlation_scope(found[0]):
         carry_out_apply(run_pk)
 
 

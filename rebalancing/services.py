@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from rebalancing.models import RebalanceKind, RebalanceRun, WorldAllocation
 from rebalancing.planner import (
+    InputBounds,
     RebalancePlan,
     RebalanceRequest,
     RebalanceValidationError,
@@ -19,14 +20,31 @@ from rebalancing.planner import (
     plan_to_dict,
     worlds_named,
 )
+from rebalancing.planner.parse import WORLD_ID_RE
 from worlds.audit import record_audit
 from worlds.events import record_event
 from worlds.roles import Role, require_role
 from worldservice.api.errors import ServiceError
 from worldservice.canonical import content_hash
 from worldservice.idempotency import replay_or_conflict
+from worldservice.limits import (
+    MAX_FREEFORM_JSON_BYTES,
+    MAX_POSITIONS,
+    MAX_SERIES_POINTS,
+    MAX_STRATEGIES,
+    MAX_SYMBOLS,
+    MAX_WORLDS_PER_REQUEST,
+)
 
 ALLOCATION_ONLY_KEYS = ("run_id", "world_allocations", "execute")
+BOUNDS = InputBounds(
+    positions=MAX_POSITIONS,
+    worlds=MAX_WORLDS_PER_REQUEST,
+    strategies=MAX_STRATEGIES,
+    symbols=MAX_SYMBOLS,
+    series_points=MAX_SERIES_POINTS,
+    meta_bytes=MAX_FREEFORM_JSON_BYTES,
+)
 
 
 class RebalanceRefused(ServiceError):
@@ -43,6 +61,7 @@ def parse(data: Mapping[str, Any]) -> RebalanceRequest:
             data,
             compat_v2=bool(settings.WORLDSERVICE["COMPAT_REBALANCE_V2"]),
             alpha_metrics_required=bool(settings.WORLDSERVICE["ALPHA_METRICS_REQUIRED"]),
+            bounds=BOUNDS,
         )
     except RebalanceValidationError as exc:
         raise RebalanceRefused(exc) from exc
@@ -123,6 +142,18 @@ def apply_rebalancing(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any]
     return body
 
 
+def _recorded_allocations(allocations: Mapping[str, Any]) -> dict[str, Any]:
+    """The last recorded share of each world named (at most MAX_WORLDS_PER_REQUEST of them)."""
+    if len(allocations) > MAX_WORLDS_PER_REQUEST:
+        raise ServiceError(
+            "The allocation request names too many worlds.",
+            errors={"world_allocations": [f"At most {MAX_WORLDS_PER_REQUEST} worlds."]},
+        )
+    # Only well-formed ids are looked up; the planner reports the others.
+    named = [world_id for world_id in allocations if WORLD_ID_RE.fullmatch(world_id)]
+    return {a.world_id: a.allocation for a in WorldAllocation.objects.filter(world_id__in=named)}
+
+
 def upsert_allocations(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any]:
     """Set world allocations and plan the move to them from the last recorded ones."""
     run_id = data.get("run_id")
@@ -134,10 +165,7 @@ def upsert_allocations(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any
         if not isinstance(allocations, dict):
             errors["world_allocations"] = ["A mapping of world id to a share 0..1 is required."]
         raise ServiceError("The allocation request is not valid.", errors=errors)
-    before = {
-        a.world_id: a.allocation
-        for a in WorldAllocation.objects.filter(world_id__in=list(allocations))
-    }
+    before = _recorded_allocations(allocations)
     planner_body = {k: v for k, v in data.items() if k not in ALLOCATION_ONLY_KEYS}
     planner_body.update(
         run_id=run_id,

@@ -39,13 +39,14 @@ def _main_suite_runs_on_postgresql(request: pytest.FixtureRequest) -> None:
 def _isolated_cache() -> Iterator[None]:
     from worlds.hot_reads import tracked_copies
     from worlds.roles import LOCAL_ROLES
-    from worlds.services.tokens import LOCAL_TOKENS
+    from worlds.services.tokens import LOCAL_TOKENS, RECENT_MISSES
     from worldservice.redis_clients import GUARD
 
     GUARD.reset()  # a timeout in an earlier test (a busy machine) must not fail this one fast
     cache.clear()
     LOCAL_ROLES.clear()
     LOCAL_TOKENS.clear()
+    RECENT_MISSES.clear()
     copies = tracked_copies()
     if copies is not None:
         copies.clear()

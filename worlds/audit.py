@@ -45,6 +45,7 @@ AUDIT_EVENTS = frozenset(
         "rebalancing_planned",
         "token_issued",
         "token_revoked",
+        "login_locked_out",
     }
 )
 

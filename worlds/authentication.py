@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
 from worlds.hot_reads import AUTH_GENERATION, prefetch, prefetched
-from worlds.services.tokens import user_for_token
+from worlds.principals import TokenUser
+from worlds.services.tokens import UNKNOWN, cached_token_user, token_user
+from worlds.throttling import FailedAuthenticationThrottle
 
 KEYWORDS = (b"bearer", b"token")
 
@@ -32,6 +34,13 @@ def bearer_secret(request: Any) -> str | None:
 
 
 class BearerTokenAuthentication(BaseAuthentication):
+    """Bearer tokens, with failed attempts throttled per client address.
+
+    A token the caches know to be valid is accepted without touching the throttle (the hot
+    reads' path). Any other token is first checked against the address's failures (429 when
+    it is over its rate), then looked up; a failure is counted before the 401.
+    """
+
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, str] | None:
         secret = bearer_secret(request)
         if secret is None:
@@ -41,8 +50,16 @@ class BearerTokenAuthentication(BaseAuthentication):
             context = request.parser_context or {}
             world_id = (context.get("kwargs") or {}).get("world_id")
             values = prefetch(request, world_id)
-        user = user_for_token(secret, generation=values.get(AUTH_GENERATION))
+        generation = values.get(AUTH_GENERATION)
+        throttle = FailedAuthenticationThrottle()
+        found = cached_token_user(secret, generation=generation)
+        if not isinstance(found, TokenUser):
+            throttle.check(request)
+            if found is UNKNOWN:
+                found = token_user(secret, generation=generation)
+        user = _active_user(found.pk) if isinstance(found, TokenUser) else None
         if user is None:
+            throttle.record_failure(request)
             raise exceptions.AuthenticationFailed(
                 "The token is not valid, has expired or was revoked."
             )
@@ -50,3 +67,8 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="worldservice"'
+
+
+def _active_user(user_id: int) -> User | None:
+    """The user row itself (the caches hold only ids and flags, never the password hash)."""
+    return User.objects.filter(pk=user_id, is_active=True).first()

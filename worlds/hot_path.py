@@ -23,8 +23,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from worlds.authentication import bearer_secret
 from worlds.hot_reads import AUTH_GENERATION, StoreRead, prefetch, roles_generation_key
 from worlds.permissions import WorldScopedView
+from worlds.principals import TokenUser
 from worlds.roles import Role, world_role
-from worlds.services.tokens import user_for_token
+from worlds.services.tokens import cached_token_user
 
 logger = logging.getLogger(__name__)
 _reported_faults: set[type[BaseException]] = set()
@@ -49,8 +50,10 @@ def hot_caller(
     if secret is None:
         return None
     values = prefetch(request, world_id, extra_keys, store_read)
-    user = user_for_token(secret, generation=values.get(AUTH_GENERATION))
-    if user is None:
+    # The caches only: a token they do not know (a cold one, or a random one) is the full
+    # view's to look up, behind its failed-authentication throttle.
+    user = cached_token_user(secret, generation=values.get(AUTH_GENERATION))
+    if not isinstance(user, TokenUser):
         return None
     role = world_role(user, world_id, generation=values.get(roles_generation_key(world_id)))
     if role is None or role < needed:

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 
 from worlds.hot_reads import MISSING, LocalCopies, new_generation, roles_generation_key
 from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPermission
+from worlds.principals import TokenUser
 from worldservice.api.errors import Forbidden, NotFound
 from worldservice.cache import cache_delete, cache_get, cache_set
 
@@ -88,7 +89,7 @@ def _stored_role(user_id: int, world_id: str) -> Role | None:
     return role_from_codenames(codenames)
 
 
-def world_role(user: User, world_id: str, *, generation: Any = None) -> Role | None:
+def world_role(user: User | TokenUser, world_id: str, *, generation: Any = None) -> Role | None:
     """The caller's role on the world, or None when the world is unknown or not theirs.
 
     `generation` is the world's roles generation when the request prefetched it: then a copy

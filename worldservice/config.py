@@ -7,6 +7,7 @@ switch such as `compat_rebalance_v2` means the same thing everywhere.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,9 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 # A world's `approvals_required` is 0-5 (contract §2), so a higher floor would forbid every world.
 MAX_APPROVALS = 5
+
+
+RATE_PATTERN = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
 class ConfigError(ValueError):
@@ -55,6 +59,17 @@ def env_ms(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1)
     return env_int(env, name, default, minimum=minimum) / 1000
 
 
+def env_rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A throttle rate in DRF's notation: `<count>/<period>` (`20/min`, `5/s`, `1000/hour`)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    rate = raw.strip()
+    if not RATE_PATTERN.match(rate):
+        raise ConfigError(f"{name} must look like 20/min (count/s|min|hour|day), got {raw!r}")
+    return rate
+
+
 @dataclass(frozen=True, slots=True)
 class WorldServiceConfig:
     compat_rebalance_v2: bool = False
@@ -66,6 +81,13 @@ class WorldServiceConfig:
     token_cache_seconds: int = 30
     # The floor under every world's `approvals_required` (docs/api.md, governed world changes).
     min_approvals: int = 0
+    # Bounds and throttles (docs/api.md "Limits" and "Throttling").
+    max_strategies: int = 20_000
+    throttle_auth_failures: str = "30/min"
+    throttle_writes: str = "1200/min"
+    login_failure_limit: int = 5
+    login_cooloff_seconds: int = 900
+    trusted_proxies: int = 0
     # A testing knob: pause after each apply stage so fault tests can kill a worker mid-apply.
     apply_stage_delay_seconds: float = 0.0
     # Dependency timeouts (docs/operations.md#timeouts): a hung dependency costs a request at
@@ -89,6 +111,12 @@ class WorldServiceConfig:
             "MAX_BODY_BYTES": self.max_body_bytes,
             "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
             "MIN_APPROVALS": self.min_approvals,
+            "MAX_STRATEGIES": self.max_strategies,
+            "THROTTLE_AUTH_FAILURES": self.throttle_auth_failures,
+            "THROTTLE_WRITES": self.throttle_writes,
+            "LOGIN_FAILURE_LIMIT": self.login_failure_limit,
+            "LOGIN_COOLOFF_SECONDS": self.login_cooloff_seconds,
+            "TRUSTED_PROXIES": self.trusted_proxies,
             "APPLY_STAGE_DELAY_SECONDS": self.apply_stage_delay_seconds,
             "REDIS_CONNECT_TIMEOUT_SECONDS": self.redis_connect_timeout_seconds,
             "REDIS_TIMEOUT_SECONDS": self.redis_timeout_seconds,
@@ -112,6 +140,12 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         max_body_bytes=env_int(env, "WORLDSERVICE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         token_cache_seconds=env_int(env, "WORLDSERVICE_TOKEN_CACHE_SECONDS", 30),
         min_approvals=env_int(env, "WORLDSERVICE_MIN_APPROVALS", 0, maximum=MAX_APPROVALS),
+        max_strategies=env_int(env, "WORLDSERVICE_MAX_STRATEGIES", 20_000, minimum=1),
+        throttle_auth_failures=env_rate(env, "WORLDSERVICE_THROTTLE_AUTH_FAILURES", "30/min"),
+        throttle_writes=env_rate(env, "WORLDSERVICE_THROTTLE_WRITES", "1200/min"),
+        login_failure_limit=env_int(env, "WORLDSERVICE_LOGIN_FAILURE_LIMIT", 5, minimum=1),
+        login_cooloff_seconds=env_int(env, "WORLDSERVICE_LOGIN_COOLOFF_SECONDS", 900, minimum=1),
+        trusted_proxies=env_int(env, "WORLDSERVICE_TRUSTED_PROXIES", 0),
         apply_stage_delay_seconds=float(env_int(env, "WORLDSERVICE_APPLY_STAGE_DELAY_MS", 0))
         / 1000,
         redis_connect_timeout_seconds=env_ms(env, "WORLDSERVICE_REDIS_CONNECT_TIMEOUT_MS", 500),

@@ -1,4 +1,4 @@
-"""Request plumbing that must run before any view: correlation ids, body limits, trailing slash."""
+"""Plumbing that runs before any view: correlation ids, NUL refusal, body limits, slashes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from django.conf import settings
 from django.contrib.auth.middleware import (
     AuthenticationMiddleware as DjangoAuthenticationMiddleware,
 )
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 
 from worldservice.api.errors import error_body
 from worldservice.context import correlation_scope
@@ -38,6 +44,48 @@ class CorrelationIdMiddleware:
             response = self.get_response(request)
             response[CORRELATION_HEADER] = correlation_id
             return response
+
+
+BROWSER_PREFIXES = ("/admin/", "/api-auth/")
+NUL = "\x00"
+
+
+class BadInputMiddleware:
+    """Refuse a path or query that holds a NUL character, before any view sees it.
+
+    No id, filter or search term may contain one, and PostgreSQL cannot even compare text with
+    it (the query fails with a DataError), so it is refused here for every route at once:
+    400 with the usual error body, or a plain page in the admin.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if NUL in request.path_info:
+            return _bad_request(request, "path", "The path contains a NUL character.")
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or NUL in query:
+            names = sorted(name for name, values in request.GET.lists() if _has_nul(name, values))
+            return _bad_request(
+                request, names[0] if names else "query", "The query contains a NUL character."
+            )
+        return self.get_response(request)
+
+
+def _has_nul(name: str, values: list[str]) -> bool:
+    return NUL in name or any(NUL in value for value in values)
+
+
+def _bad_request(request: HttpRequest, where: str, detail: str) -> HttpResponse:
+    if request.path_info.startswith(BROWSER_PREFIXES):
+        return HttpResponseBadRequest(
+            f"Bad request: {detail}", content_type="text/plain; charset=utf-8"
+        )
+    return JsonResponse(
+        error_body(detail, "invalid", {where: ["A NUL character is never valid here."]}),
+        status=400,
+    )
 
 
 class RequestBodyLimitMiddleware:
@@ -86,15 +134,30 @@ class WriteFailureMetricsMiddleware:
         return response
 
 
+TOKEN_SCHEMES = frozenset({"bearer", "token"})
+_TOKEN_REQUEST = "_worldservice_token_request"  # noqa: S105 - an attribute name
+
+
 def _bearer(request: HttpRequest) -> bool:
-    return "HTTP_AUTHORIZATION" in request.META
+    """True for an API request that carries a bearer token (the scheme DRF authenticates).
+
+    Any other `Authorization` header (a proxy's Basic credentials) leaves the browser
+    machinery in place, and so does every request to the admin and the browsable API's login.
+    """
+    known: bool | None = getattr(request, _TOKEN_REQUEST, None)
+    if known is None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme = header.split(None, 1)[0].lower() if header.strip() else ""
+        known = scheme in TOKEN_SCHEMES and not request.path_info.startswith(BROWSER_PREFIXES)
+        setattr(request, _TOKEN_REQUEST, known)
+    return known
 
 
 class SkippedForTokenRequests:
     """Session, user and messages serve browsers (the admin, the browsable API).
 
-    Requests that carry an `Authorization` header (the Gateway's hot reads) pass straight
-    through: DRF authenticates them itself and its views are CSRF-exempt.
+    Requests that carry a bearer token (the Gateway's hot reads) pass straight through: DRF
+    authenticates them itself and its views are CSRF-exempt.
     """
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -108,7 +171,11 @@ class SessionMiddleware(SkippedForTokenRequests, DjangoSessionMiddleware):
 
 
 class AuthenticationMiddleware(SkippedForTokenRequests, DjangoAuthenticationMiddleware):
-    pass
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _bearer(request):
+            # Code that reads `request.user` before DRF sets it finds "nobody", not an error.
+            request.user = AnonymousUser()
+        return super().__call__(request)
 
 
 class MessageMiddleware(SkippedForTokenRequests, DjangoMessageMiddleware):

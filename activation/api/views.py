@@ -45,7 +45,7 @@ from worldservice.api.identifiers import STRATEGY_ID_REGEX
 from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.responses import conditional_json, json_response
 from worldservice.api.schema import ERROR_BODY, ERRORS
-from worldservice.clock import parse_rfc3339
+from worldservice.clock import TIME_HINT, parse_rfc3339
 
 _STRATEGY_ID = re.compile(STRATEGY_ID_REGEX)
 
@@ -159,9 +159,7 @@ class ActivationView(JSONOnlyMixin, HotReadView):
     def _at(self, world_id: str, raw: str) -> HttpResponse:
         moment = parse_rfc3339(raw)
         if moment is None:
-            raise _bad_query(
-                "at is not an RFC 3339 time.", at="Expected e.g. 2025-08-28T09:00:00Z."
-            )
+            raise _bad_query("at is not an RFC 3339 time.", at=TIME_HINT)
         return json_response(selectors.state_at(world_id, moment))
 
     @extend_schema(

@@ -21,11 +21,18 @@ from worlds.roles import Role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import NotFound
-from worldservice.api.fields import StrictFloatField, StrictSerializer
+from worldservice.api.fields import (
+    BoundedDictField,
+    BoundedJSONObjectField,
+    BoundedListField,
+    StrictFloatField,
+    StrictSerializer,
+)
 from worldservice.api.identifiers import run_id_field, strategy_id_field
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS
-from worldservice.dispatch import run_and_wait
+from worldservice.dispatch import RunDispatch
+from worldservice.limits import MAX_STRATEGIES
 
 EVALUATE_FIELDS = (
     "metrics",
@@ -41,8 +48,12 @@ EVALUATE_FIELDS = (
 
 
 class PlanSerializer(StrictSerializer):
-    activate = serializers.ListField(child=strategy_id_field(), required=False, default=list)
-    deactivate = serializers.ListField(child=strategy_id_field(), required=False, default=list)
+    activate = BoundedListField(
+        child=strategy_id_field(), required=False, default=list, max_length=MAX_STRATEGIES
+    )
+    deactivate = BoundedListField(
+        child=strategy_id_field(), required=False, default=list, max_length=MAX_STRATEGIES
+    )
 
 
 class ApplySerializer(StrictSerializer):
@@ -51,10 +62,10 @@ class ApplySerializer(StrictSerializer):
     run_id = run_id_field()
     plan = PlanSerializer(required=False)
     evaluation_run_id = run_id_field(required=False)
-    weights = serializers.DictField(
-        child=StrictFloatField(min_value=0, max_value=1), required=False
+    weights = BoundedDictField(
+        max_items=MAX_STRATEGIES, child=StrictFloatField(min_value=0, max_value=1), required=False
     )
-    gating_policy = serializers.DictField(required=False, allow_null=True)
+    gating_policy = BoundedJSONObjectField(required=False, allow_null=True)
 
     def to_internal_value(self, data: Any) -> Any:
         # The evaluate-then-apply form carries evaluate's own fields, validated by its serializer.
@@ -118,16 +129,20 @@ class ApplyView(WorldScopedView):
             weights=data.get("weights"),
             gating_policy=data.get("gating_policy"),
         )
+        dispatch = RunDispatch(apply_run)
         run, created = request_apply(
-            actor=acting_user(request), world_id=world_id, request=apply_request
+            actor=acting_user(request),
+            world_id=world_id,
+            request=apply_request,
+            dispatch=lambda run: dispatch.in_transaction(run.pk, world_id),
         )
         location = f"/worlds/{world_id}/apply/{run.run_id}"
         respond_async = "respond-async" in request.headers.get("Prefer", "")
-        # A replayed run still `requested` never reached a worker (the broker was down when it
-        # was recorded): send it again; the stage fences make a double delivery harmless.
+        # A replayed run still `requested` may never have reached a worker (a lost message):
+        # send it again; the stage fences make a double delivery harmless.
         if created or run.phase == ApplyPhase.REQUESTED:
             wait = 0.0 if respond_async else float(settings.WORLDSERVICE["APPLY_WAIT_SECONDS"])
-            run_and_wait(apply_run, run.pk, wait_seconds=wait)
+            dispatch.wait(run.pk, world_id, wait_seconds=wait)
             run.refresh_from_db()
         if respond_async or not run.finished:
             return Response(

@@ -1,7 +1,9 @@
 """The 2-phase apply: freeze/drain → switch → unfreeze, idempotent and single-flight.
 
 `request_apply` records the run (the database allows one unfinished run per world: that is the
-single-flight lock, shared by every process). `carry_out_apply` runs in a Celery task and moves
+single-flight lock, shared by every process) and sends its task from inside the same transaction,
+so a broker that refuses the task leaves no run, no lock and no audit row behind (a clean 503).
+`carry_out_apply` runs in a Celery task and moves
 the run through its stages; each stage is one transaction that first re-checks the run's phase
 under a row lock, so a run the reaper has taken over cannot be moved on by a late worker. Any
 failure, and any run whose lease lapses (a dead worker), ends in `roll_back`, which restores the
@@ -48,14 +50,15 @@ from policies.services.evaluations import (
 from worlds.audit import record_audit
 from worlds.decide_cache import forget_decision
 from worlds.events import record_events
-from worlds.models import WorldState
+from worlds.models import World, WorldState
 from worlds.selectors import get_world
 from worlds.services.lookup import locked_world
-from worldservice.api.errors import Conflict, NotFound
+from worldservice.api.errors import Conflict, InvalidInput, NotFound
 from worldservice.canonical import content_hash, json_safe
 from worldservice.clock import rfc3339
 from worldservice.context import current_correlation_id
 from worldservice.idempotency import replay_or_conflict
+from worldservice.limits import MAX_STRATEGIES
 from worldservice.metrics import (
     world_apply_duration_ms,
     world_apply_failure_total,
@@ -108,8 +111,18 @@ def _key_of(name: str) -> Key:
     return strategy, side
 
 
-def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple[ApplyRun, bool]:
-    """Record the run; returns (run, created). A replayed run_id returns the recorded run."""
+def request_apply(
+    *,
+    actor: User,
+    world_id: str,
+    request: ApplyRequest,
+    dispatch: Callable[[ApplyRun], None] | None = None,
+) -> tuple[ApplyRun, bool]:
+    """Record the run; returns (run, created). A replayed run_id returns the recorded run.
+
+    `dispatch` sends the run to the workers inside the recording transaction: if it raises
+    (the broker is down), nothing is recorded and the world is not locked.
+    """
     world = get_world(world_id)
     recorded = request.recorded()
     fingerprint = content_hash(recorded)
@@ -121,6 +134,8 @@ def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple
             f"World {world_id!r} is {world.state}; only ACTIVE worlds apply.",
             code="world_not_active",
         )
+    if request.plan is not None:
+        _check_target_size(world_id, request.plan)
     if request.evaluation_run_id is not None:
         evaluation = EvaluationRun.objects.filter(
             world=world, run_id=request.evaluation_run_id
@@ -150,6 +165,8 @@ def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple
                 request={"run_id": run.run_id, **recorded},
                 result={"stage": ApplyPhase.REQUESTED},
             )
+            if dispatch is not None:
+                dispatch(run)
     except IntegrityError:
         existing = ApplyRun.objects.filter(world=world, run_id=request.run_id).first()
         if existing is not None:
@@ -160,6 +177,28 @@ def request_apply(*, actor: User, world_id: str, request: ApplyRequest) -> tuple
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None
     return run, True
+
+
+def _check_target_size(world_id: str, plan: Mapping[str, Sequence[str]]) -> None:
+    """The set a plan moves to must fit under the bound on strategies per world."""
+    target = target_from_plan(
+        _decisions(world_id), plan.get("activate", ()), plan.get("deactivate", ())
+    )
+    if len(target) > MAX_STRATEGIES:
+        raise InvalidInput(
+            f"The plan would leave {len(target)} strategies active; at most {MAX_STRATEGIES}.",
+            errors={"plan.activate": [f"At most {MAX_STRATEGIES} active strategies."]},
+        )
+
+
+def await_recording(world_id: str) -> None:
+    """Return once no transaction is recording a run for the world.
+
+    A run's task is sent before its transaction commits, so it can arrive first; the recording
+    transaction holds the world's row lock, which this waits for.
+    """
+    with transaction.atomic():
+        World.objects.select_for_update().filter(pk=world_id).first()
 
 
 def apply_in_flight(world_id: str) -> bool:

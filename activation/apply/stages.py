@@ -8,7 +8,7 @@ side it has an entry (a new strategy gets one on its target side).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Key = tuple[str, str]
@@ -22,18 +22,30 @@ class Target:
     active: tuple[str, ...]
     weights: Mapping[str, float]
     sides: Mapping[str, str]
+    # `active` as a set: membership is asked once per affected entry.
+    _members: frozenset[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_members", frozenset(self.active))
 
     def weight(self, strategy_id: str) -> float:
         return float(self.weights.get(strategy_id, 1.0))
+
+    def selects(self, strategy_id: str, side: str) -> bool:
+        """Whether the entry `(strategy_id, side)` is active in the target."""
+        return strategy_id in self._members and self.sides.get(strategy_id, "long") == side
 
 
 def target_from_plan(
     current: Sequence[str], activate: Sequence[str], deactivate: Sequence[str]
 ) -> tuple[str, ...]:
-    """Current order minus the deactivated, then the newly activated in plan order."""
+    """Current order minus the deactivated, then the newly activated in plan order.
+
+    Linear in the sizes (sets, not list scans): a plan may name tens of thousands.
+    """
     dropped = set(deactivate)
     kept = [strategy for strategy in current if strategy not in dropped]
-    added = [strategy for strategy in activate if strategy not in kept and strategy not in dropped]
+    added = [strategy for strategy in activate if strategy not in dropped]
     return tuple(dict.fromkeys([*kept, *added]))
 
 
@@ -74,7 +86,7 @@ def switch_changes(
     changes: dict[Key, Entry] = {}
     for key in keys:
         strategy, side = key
-        selected = strategy in target.active and target.sides.get(strategy, "long") == side
+        selected = target.selects(strategy, side)
         changes[key] = {
             **_base(entries, key, run_id),
             "active": selected,

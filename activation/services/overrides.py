@@ -32,6 +32,7 @@ from activation.services.expiry import expire_locked
 from activation.services.recovery import deactivated, ensure_ready
 from activation.services.snapshots import take_snapshot
 from activation.store import ABSENT, EtagMismatch, WriteOutcome, get_store
+from activation.store.base import ActivationStore
 from worlds.models import World, WorldState
 from worlds.selectors import get_world
 from worlds.services.lookup import locked_world
@@ -43,6 +44,7 @@ from worldservice.api.errors import (
 )
 from worldservice.api.etags import require_match
 from worldservice.api.identifiers import RUN_ID_REGEX, STRATEGY_ID_REGEX
+from worldservice.limits import MAX_ACTIVATION_ENTRIES
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +128,16 @@ def _check_if_match(expected: Collection[str], current: str | None) -> None:
             errors={"If-Match": ["no such entry"]},
         )
     require_match(set(expected), current)
+
+
+def _check_room(store: ActivationStore, world_id: str, current: Entry | None) -> None:
+    """A new entry (`current` is None) must fit under the bound on entries per world (each
+    override snapshots the whole set, so its cost grows with the set)."""
+    if current is None and len(store.get_all(world_id).entries) >= MAX_ACTIVATION_ENTRIES:
+        raise InvalidInput(
+            f"World {world_id!r} holds at most {MAX_ACTIVATION_ENTRIES} activation entries.",
+            errors={"strategy_id": ["A new entry would pass the limit."]},
+        )
 
 
 def _not_ready(world_id: str) -> DependencyUnavailable:
@@ -240,6 +252,7 @@ def override_activation(
                 entry_etag(world_id, key, current.entry) if current.entry is not None else None
             )
             _check_if_match(expected_etags, current_etag)
+            _check_room(store, world_id, current.entry)
             entry: Entry = {
                 "active": active,
                 "weight": float(weight),

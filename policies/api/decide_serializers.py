@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from rest_framework import serializers
 
+from policies.engine.alpha_performance import MAX_POINT_MAGNITUDE
 from worldservice.api.fields import (
+    BoundedDictField,
+    BoundedJSONField,
+    BoundedListField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
@@ -20,20 +25,28 @@ from worldservice.api.identifiers import (
     run_id_field,
     strategy_id_field,
 )
+from worldservice.limits import (
+    MAX_CORRELATIONS,
+    MAX_METRIC_NAME_CHARS,
+    MAX_METRICS_PER_STRATEGY,
+    MAX_SERIES_POINTS,
+    MAX_STRATEGIES,
+    MAX_VERSION,
+)
 
-MAX_STRATEGIES = 20_000
 MAX_EXECUTION_DOMAIN_CHARS = 32
 SERIES_KEYS = ("returns", "pnl", "equity")
+MAX_INTERVAL_CHARS = 64
 
 
 class BindingsSerializer(StrictSerializer):
-    strategies = serializers.ListField(child=strategy_id_field(), max_length=MAX_STRATEGIES)
+    strategies = BoundedListField(child=strategy_id_field(), max_length=MAX_STRATEGIES)
 
 
 class DecisionsSerializer(StrictSerializer):
     """Trimmed, duplicates dropped keeping order; a blank entry is an error."""
 
-    strategies = serializers.ListField(
+    strategies = BoundedListField(
         child=StrictCharField(trim_whitespace=True, allow_blank=True, max_length=256),
         max_length=MAX_STRATEGIES,
     )
@@ -63,12 +76,12 @@ class HistorySerializer(StrictSerializer):
     node_id = StrictCharField(max_length=256)
     interval = serializers.JSONField()
     rows = StrictIntegerField(min_value=0, required=False, allow_null=True)
-    coverage_bounds = serializers.JSONField(required=False, allow_null=True)
-    conformance_flags = serializers.JSONField(required=False, allow_null=True)
-    conformance_warnings = serializers.JSONField(required=False, allow_null=True)
+    coverage_bounds = BoundedJSONField(required=False, allow_null=True)
+    conformance_flags = BoundedJSONField(required=False, allow_null=True)
+    conformance_warnings = BoundedJSONField(required=False, allow_null=True)
     dataset_fingerprint = StrictCharField(max_length=256, required=False, allow_null=True)
     as_of = RFC3339Field(required=False, allow_null=True)
-    artifact = serializers.JSONField(required=False, allow_null=True)
+    artifact = BoundedJSONField(required=False, allow_null=True)
     world_id = StrictCharField(
         required=False,
         max_length=64,
@@ -108,6 +121,10 @@ class HistorySerializer(StrictSerializer):
             raise serializers.ValidationError(
                 "An interval is a number of seconds or text such as '1h'."
             )
+        if isinstance(value, str) and len(value) > MAX_INTERVAL_CHARS:
+            raise serializers.ValidationError(
+                f"An interval is at most {MAX_INTERVAL_CHARS} characters."
+            )
         return value
 
 
@@ -136,6 +153,22 @@ class HistoryOutSerializer(serializers.Serializer):
     latest = HistoryEntryOutSerializer(allow_null=True, help_text="The newest entry.")
 
 
+def _series_problem(points: Any) -> str | None:
+    """Why `points` is not a usable series, or None (its length is checked before its items)."""
+    if not isinstance(points, list):
+        return "A series is a list of numbers."
+    if len(points) > MAX_SERIES_POINTS:
+        return f"A series has at most {MAX_SERIES_POINTS} points."
+    for point in points:
+        if point is None:
+            continue
+        if isinstance(point, bool) or not isinstance(point, int | float):
+            return "A series is a list of numbers."
+        if math.isfinite(point) and abs(point) > MAX_POINT_MAGNITUDE:  # NaN, ±inf: missing
+            return f"A series value is at most {MAX_POINT_MAGNITUDE:g} in magnitude."
+    return None
+
+
 class CorrelationSerializer(StrictSerializer):
     a = strategy_id_field()
     b = strategy_id_field()
@@ -143,13 +176,28 @@ class CorrelationSerializer(StrictSerializer):
 
 
 class EvaluateSerializer(StrictSerializer):
-    metrics = serializers.DictField(child=serializers.DictField(), required=False, default=dict)
-    series = serializers.DictField(child=serializers.DictField(), required=False, default=dict)
-    correlations = CorrelationSerializer(many=True, required=False, default=list)
-    previous = serializers.ListField(
+    metrics = BoundedDictField(
+        max_items=MAX_STRATEGIES,
+        child=BoundedDictField(max_items=MAX_METRICS_PER_STRATEGY),
+        required=False,
+        default=dict,
+    )
+    series = BoundedDictField(
+        max_items=MAX_STRATEGIES,
+        child=BoundedDictField(max_items=len(SERIES_KEYS)),
+        required=False,
+        default=dict,
+    )
+    # ListSerializer checks `max_length` before validating any item (the stubs omit it).
+    correlations = CorrelationSerializer(  # type: ignore[call-arg]
+        many=True, required=False, default=list, max_length=MAX_CORRELATIONS
+    )
+    previous = BoundedListField(
         child=strategy_id_field(), required=False, allow_null=True, max_length=MAX_STRATEGIES
     )
-    policy_version = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    policy_version = StrictIntegerField(
+        min_value=1, max_value=MAX_VERSION, required=False, allow_null=True
+    )
     policy = serializers.DictField(required=False, allow_null=True)
     as_of = RFC3339Field(required=False, allow_null=True)
     stage = StrictCharField(required=False, allow_null=True, max_length=32)
@@ -158,14 +206,16 @@ class EvaluateSerializer(StrictSerializer):
 
     def validate_metrics(self, metrics: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         pattern = re.compile(STRATEGY_ID_REGEX)
-        if len(metrics) > MAX_STRATEGIES:
-            raise serializers.ValidationError(f"At most {MAX_STRATEGIES} strategies.")
         errors: dict[str, list[str]] = {}
         for strategy_id, values in metrics.items():
             if not pattern.match(strategy_id):
                 errors[strategy_id] = ["Not a valid strategy id."]
             elif values.get("side") not in (None, *SIDES):
                 errors[f"{strategy_id}.side"] = ["side is long or short."]
+            elif any(len(name) > MAX_METRIC_NAME_CHARS for name in values):
+                errors[strategy_id] = [
+                    f"A metric name is at most {MAX_METRIC_NAME_CHARS} characters."
+                ]
         if errors:
             raise serializers.ValidationError(errors)
         return metrics
@@ -179,12 +229,9 @@ class EvaluateSerializer(StrictSerializer):
                     f"Unknown series {', '.join(unknown)}; use {', '.join(SERIES_KEYS)}."
                 ]
             for key in set(value) & set(SERIES_KEYS):
-                points = value[key]
-                if not isinstance(points, list) or any(
-                    isinstance(p, bool) or not (p is None or isinstance(p, int | float))
-                    for p in points
-                ):
-                    errors[f"{strategy_id}.{key}"] = ["A series is a list of numbers."]
+                problem = _series_problem(value[key])
+                if problem:
+                    errors[f"{strategy_id}.{key}"] = [problem]
         if errors:
             raise serializers.ValidationError(errors)
         return series

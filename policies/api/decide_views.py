@@ -45,7 +45,7 @@ from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.responses import conditional_json
 from worldservice.api.schema import ERRORS
-from worldservice.clock import parse_rfc3339
+from worldservice.clock import TIME_HINT, parse_rfc3339
 from worldservice.dispatch import run_and_wait
 from worldservice.metrics import world_decide_latency_ms
 
@@ -86,7 +86,7 @@ class DecideView(JSONOnlyMixin, HotReadView):
             if as_of is None:
                 raise InvalidInput(
                     "as_of is not an RFC 3339 time.",
-                    errors={"as_of": ["Expected e.g. 2025-08-28T09:00:00Z."]},
+                    errors={"as_of": [TIME_HINT]},
                 )
         return decide_response(request, decide(world_id, as_of), started)
 

@@ -17,7 +17,9 @@ from worldservice.api.fields import (
     StrictIntegerField,
     StrictSerializer,
 )
+from worldservice.api.identifiers import RFC3339Field
 from worldservice.clock import rfc3339
+from worldservice.limits import MAX_VERSION
 
 # Reviews have one shape for policy versions and world changes (`worlds.api.serializers`).
 __all__ = ["ReviewOutSerializer", "ReviewSerializer", "review_json"]
@@ -80,7 +82,7 @@ class PolicyUploadSerializer(StrictSerializer):
         max_length=MAX_PRESET_VERSION_CHARS,
         help_text="The client's version label of the preset (metadata only).",
     )
-    valid_from = serializers.DateTimeField(required=False, allow_null=True)
+    valid_from = RFC3339Field(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = _without_not_given(attrs)
@@ -114,7 +116,7 @@ def _refuse_preset_details_without_preset(attrs: dict[str, Any]) -> None:
 
 
 class SetDefaultSerializer(StrictSerializer):
-    version = StrictIntegerField(min_value=1, required=False)
+    version = StrictIntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
 class VersionSummaryOutSerializer(serializers.Serializer):

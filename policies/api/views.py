@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
@@ -26,7 +29,11 @@ from policies.models import ReviewDecision
 from policies.services.defaults import set_default_version
 from policies.services.reviews import review_policy
 from policies.services.uploads import PolicySource, upload_policy
-from worlds.permissions import ReviewableWorldView, WorldScopedView, require_member_or_approver
+from worlds.permissions import (
+    ReviewableWorldView,
+    WorldScopedView,
+    require_member_or_approver,
+)
 from worlds.roles import Role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
@@ -35,21 +42,28 @@ from worldservice.api.etags import if_match, with_etag
 from worldservice.api.parsers import PolicyText, StrictJSONParser, TextYAMLParser, YAMLTextParser
 from worldservice.api.renderers import TextYAMLRenderer, YAMLTextRenderer
 from worldservice.api.schema import ERRORS
+from worldservice.limits import MAX_VERSION
 
 YAML_MEDIA_TYPES = ("application/yaml", "text/yaml")
+VERSION_PATTERN = re.compile(r"[0-9]{1,10}")
 
 
 class PolicyReadableView(ReviewableWorldView):
     """Readers of the world may read its policies, and so may approvers (to review them)."""
 
 
+def _parse_version(raw: str | None) -> int | None:
+    """A version number from a path or query (`1`…`MAX_VERSION`), or None."""
+    if raw is None or not VERSION_PATTERN.fullmatch(raw):
+        return None
+    version = int(raw)
+    return version if 1 <= version <= MAX_VERSION else None
+
+
 def _version_number(raw: str) -> int:
-    try:
-        version = int(raw)
-    except ValueError as exc:
-        raise NotFound(f"No policy version {raw!r}.") from exc
-    if version < 1:
-        raise NotFound(f"No policy version {raw!r}.")
+    version = _parse_version(raw)
+    if version is None:
+        raise NotFound(f"No policy version {raw[:40]!r}.")
     return version
 
 
@@ -121,10 +135,14 @@ class PolicyReviewView(WorldScopedView):
     def required_role(self, request: Request) -> Role | None:
         return None
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # For every method (OPTIONS too): neither a role nor the approver right is 404.
+        require_member_or_approver(request, self.world_id)
+
     @extend_schema(request=ReviewSerializer, responses={200: ReviewOutSerializer, **ERRORS})
     def post(self, request: Request, world_id: str, version: str) -> Response:
         user = acting_user(request)
-        require_member_or_approver(request, world_id)
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = review_policy(
@@ -160,13 +178,12 @@ class SetDefaultView(WorldScopedView):
         serializer.is_valid(raise_exception=True)
         version = serializer.validated_data.get("version")
         if version is None:
-            raw = request.query_params.get("v")
-            if raw is None or not raw.isdigit() or int(raw) < 1:
+            version = _parse_version(request.query_params.get("v"))
+            if version is None:
                 raise InvalidInput(
                     'Name the version: {"version": N} or ?v=N.',
                     errors={"version": ["This field is required."]},
                 )
-            version = int(raw)
         set_default_version(
             actor=acting_user(request),
             world_id=world_id,

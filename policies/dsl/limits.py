@@ -12,8 +12,12 @@ MAX_DEPTH = 64
 MAX_ALIASES = 100
 """Most YAML aliases (`*name`) a document may use."""
 
-MAX_NODES = 100_000
-"""Most values a document may hold once every alias is expanded."""
+MAX_NODES = 10_000
+"""Most values a document may hold once every alias is expanded (a real policy holds a few
+hundred); a document given as JSON data rather than text is counted the same way."""
+
+MAX_GATES = 1_000
+"""Most comparisons in `selection.gates`, across every `and`/`or` group."""
 
 MAX_GATE_DEPTH = 16
 """Deepest nesting of `and`/`or` groups in `selection.gates`."""

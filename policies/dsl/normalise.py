@@ -32,7 +32,7 @@ from .errors import (
 )
 from .expressions import ExpressionError, expression_score, is_metric_name, parse_comparison
 from .expressions import parse_score_expression as _parse_score
-from .limits import MAX_GATE_DEPTH, MAX_PRESET_OVERRIDES
+from .limits import MAX_GATE_DEPTH, MAX_GATES, MAX_NODES, MAX_PRESET_OVERRIDES
 from .loader import load_document
 from .model import (
     SIDES,
@@ -104,9 +104,30 @@ _T = TypeVar("_T")
 def parse_policy(data: Mapping[str, Any]) -> Policy:
     """Validate a loaded policy document and return its normalised form.
 
-    Raises `PolicyValidationError` with every problem found, keyed by document path.
+    Raises `PolicyValidationError` with every problem found, keyed by document path. A document
+    holding more than `MAX_NODES` values is refused before any of them is looked at (text went
+    through the same bound in `load_document`; data sent as JSON is counted here).
     """
+    if _count_values(data, MAX_NODES) > MAX_NODES:
+        raise PolicyValidationError.single(
+            ROOT_PATH, f"the document holds too many values (more than {MAX_NODES})"
+        )
     return _Normaliser().policy(data)
+
+
+def _count_values(data: object, limit: int) -> int:
+    """How many values `data` holds (keys count as values), counting no further than `limit`."""
+    count = 0
+    pending: list[object] = [data]
+    while pending and count <= limit:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, Mapping):
+            count += len(value)
+            pending.extend(value.values())
+        elif isinstance(value, list | tuple):
+            pending.extend(value)
+    return count
 
 
 def parse_policy_text(text: str) -> Policy:
@@ -126,6 +147,7 @@ class _Normaliser:
         self.errors = ErrorCollector()
         self.claimed: dict[str, str] = {}  # part of the policy -> path of the place that set it
         self.preset_name: str | None = None
+        self.comparisons = 0  # in gates, bounded by MAX_GATES
         self.gates: list[Gate] = []
         self.score: Score | None = None
         self.topk: TopK | None = None
@@ -534,11 +556,7 @@ class _Normaliser:
             )
             return None
         if isinstance(value, str):
-            try:
-                return parse_comparison(value)
-            except ExpressionError as exc:
-                self.errors.add(path, str(exc))
-                return None
+            return self.comparison(value, path)
         if isinstance(value, list):
             children = self.gate_list(value, path, depth)
             return AllOf(children) if children is not None else None
@@ -575,6 +593,18 @@ class _Normaliser:
             f"mapping with one key 'and' or 'or'; found {describe_type(value)}",
         )
         return None
+
+    def comparison(self, value: str, path: str) -> Gate | None:
+        self.comparisons += 1
+        if self.comparisons > MAX_GATES:
+            if self.comparisons == MAX_GATES + 1:  # said once, at the first one too many
+                self.errors.add(path, f"too many gates (at most {MAX_GATES} comparisons)")
+            return None
+        try:
+            return parse_comparison(value)
+        except ExpressionError as exc:
+            self.errors.add(path, str(exc))
+            return None
 
     def gate_list(self, items: list[Any], path: str, depth: int) -> tuple[Gate, ...] | None:
         if not items:

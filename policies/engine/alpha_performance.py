@@ -38,6 +38,10 @@ ALPHA_KEYS: Final[tuple[str, ...]] = (
     RAR_MDD,
 )
 
+#: Points larger than this in magnitude are read as missing, like NaN: no return, P&L or equity
+#: comes near it, and beyond it sums and squares of many points could leave the float range.
+MAX_POINT_MAGNITUDE: Final = 1e15
+
 #: The series kinds, in the order they are preferred.
 SERIES_KINDS: Final[tuple[str, ...]] = ("returns", "pnl", "equity")
 
@@ -48,7 +52,8 @@ def empty_alpha_metrics() -> dict[str, float]:
 
 
 def alpha_metrics_from_returns(returns: Iterable[object]) -> dict[str, float]:
-    """The six metrics of a series of per-period returns; non-finite points are dropped."""
+    """The six metrics of a series of per-period returns; non-finite points, and points beyond
+    `MAX_POINT_MAGNITUDE`, are dropped."""
     points = _finite_points(returns)
     if not points:
         return empty_alpha_metrics()
@@ -116,7 +121,7 @@ def returns_from_series(series: Mapping[str, Sequence[object] | None]) -> list[f
         if before == 0.0:
             continue
         change = after / before - 1.0
-        if math.isfinite(change):
+        if math.isfinite(change) and abs(change) <= MAX_POINT_MAGNITUDE:
             out.append(change)
     return out
 
@@ -135,7 +140,7 @@ def _finite_points(values: Iterable[object]) -> list[float]:
         if isinstance(value, bool) or not isinstance(value, Real):
             continue
         number = float(value)
-        if math.isfinite(number):
+        if math.isfinite(number) and abs(number) <= MAX_POINT_MAGNITUDE:
             out.append(number)
     return out
 

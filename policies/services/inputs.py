@@ -15,6 +15,8 @@ from policies.models import HistoryEntry, StrategyBinding, WorldDecisions
 from worlds.audit import record_audit
 from worlds.decide_cache import forget_decision
 from worlds.services.lookup import locked_world
+from worldservice.api.errors import InvalidInput
+from worldservice.limits import MAX_STRATEGIES
 
 
 def add_bindings(*, actor: User, world_id: str, strategies: Sequence[str]) -> list[str]:
@@ -25,6 +27,15 @@ def add_bindings(*, actor: User, world_id: str, strategies: Sequence[str]) -> li
             StrategyBinding.objects.filter(world=world).values_list("strategy_id", flat=True)
         )
         added = sorted(set(strategies) - existing)
+        if len(existing) + len(added) > MAX_STRATEGIES:
+            raise InvalidInput(
+                f"World {world_id!r} may bind at most {MAX_STRATEGIES} strategies.",
+                errors={
+                    "strategies": [
+                        f"{len(existing)} are bound; {len(added)} more would pass the limit."
+                    ]
+                },
+            )
         StrategyBinding.objects.bulk_create(
             StrategyBinding(world=world, strategy_id=strategy_id) for strategy_id in added
         )
@@ -77,6 +88,18 @@ class HistoryUpdate:
     execution_domain: str | None = None
 
 
+def _check_history_room(world_id: str, strategy_id: str) -> None:
+    """A new strategy's entry must fit under the bound on entries per world."""
+    entries = HistoryEntry.objects.filter(world_id=world_id)
+    if entries.filter(strategy_id=strategy_id).exists():
+        return
+    if entries.count() >= MAX_STRATEGIES:
+        raise InvalidInput(
+            f"World {world_id!r} holds history for at most {MAX_STRATEGIES} strategies.",
+            errors={"strategy_id": ["A new strategy's entry would pass the limit."]},
+        )
+
+
 def upsert_history(*, actor: User, world_id: str, update: HistoryUpdate) -> HistoryEntry:
     """Record the strategy's latest data history (one entry per strategy, replaced in place)."""
     fields = asdict(update)
@@ -84,6 +107,7 @@ def upsert_history(*, actor: User, world_id: str, update: HistoryUpdate) -> Hist
     fields["as_of"] = fields["as_of"] or timezone.now()
     with transaction.atomic():
         world = locked_world(world_id)
+        _check_history_room(world_id, strategy_id)
         entry, created = HistoryEntry.objects.update_or_create(
             world=world, strategy_id=strategy_id, defaults=fields
         )

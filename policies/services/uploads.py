@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from policies.dsl import (
+    ROOT_PATH,
     Policy,
     PolicyValidationError,
     dump_policy_yaml,
@@ -21,6 +22,7 @@ from policies.dsl import (
     parse_policy,
     policy_to_dict,
 )
+from policies.dsl.limits import MAX_DOCUMENT_CHARS
 from policies.models import PolicyStatus, WorldPolicy
 from policies.services.activation import activate_version
 from worlds.audit import record_audit
@@ -86,6 +88,16 @@ def parse_source(source: PolicySource) -> ParsedPolicy:
             "The policy is not valid.", code="invalid_policy", errors=exc.errors
         ) from exc
     text = source.text if source.text is not None else dump_policy_yaml(policy)
+    if len(text) > MAX_DOCUMENT_CHARS:  # what is stored obeys the bound uploaded text obeys
+        raise InvalidInput(
+            "The policy is too large.",
+            code="invalid_policy",
+            errors={
+                ROOT_PATH: [
+                    f"its stored text would be {len(text)} characters; at most {MAX_DOCUMENT_CHARS}"
+                ]
+            },
+        )
     overrides = data.get("preset_overrides")
     return ParsedPolicy(
         policy,

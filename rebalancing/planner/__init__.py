@@ -9,7 +9,7 @@ See docs/rebalancing.md.
 """
 
 from .errors import RebalanceValidationError
-from .parse import negotiate_schema_version, parse_rebalance_request
+from .parse import InputBounds, negotiate_schema_version, parse_rebalance_request
 from .plan import (
     plan_rebalance,
     planned_worlds,
@@ -34,6 +34,7 @@ from .types import (
 )
 
 __all__ = [
+    "InputBounds",
     "ALPHA_METRIC_KEYS",
     "AlphaMetrics",
     "Mode",

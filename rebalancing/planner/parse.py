@@ -6,10 +6,11 @@ of them at once. Optional keys may be absent or `null`; required keys may not be
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar, cast
 
 from .errors import RebalanceValidationError
@@ -38,6 +39,24 @@ MAX_VENUE_LEN: Final = 128
 MAX_ABS: Final = 1e18
 
 NON_FIELD: Final = "non_field_errors"
+
+
+@dataclass(frozen=True, slots=True)
+class InputBounds:
+    """How much one request may carry; each count is checked before its items are read.
+
+    The service passes its configured bounds (`worldservice.limits`); these defaults match them.
+    """
+
+    positions: int = 20_000
+    worlds: int = 1_000
+    strategies: int = 20_000
+    symbols: int = 20_000
+    series_points: int = 100_000
+    meta_bytes: int = 16 * 1024
+
+
+DEFAULT_BOUNDS: Final = InputBounds()
 
 REQUEST_KEYS: Final = frozenset(
     {
@@ -69,8 +88,11 @@ def parse_rebalance_request(
     *,
     compat_v2: bool,
     alpha_metrics_required: bool,
+    bounds: InputBounds = DEFAULT_BOUNDS,
 ) -> RebalanceRequest:
     """Validate `data` and negotiate the schema version.
+
+    A list or map longer than its bound in `bounds` is refused (400) without reading its items.
 
     Raises `RebalanceValidationError`:
     - 400 `invalid` for any malformed field (all of them listed in `errors`);
@@ -81,7 +103,7 @@ def parse_rebalance_request(
     The response version is the requested one (default 1), capped at 2 when `compat_v2` is on and
     at 1 otherwise.
     """
-    parser = _Parser()
+    parser = _Parser(bounds)
     request = parser.request(data)
     if parser.errors or request is None:
         raise RebalanceValidationError(parser.errors, code="invalid", status=400)
@@ -121,8 +143,9 @@ def negotiate_schema_version(requested: int | None, *, compat_v2: bool) -> Schem
 class _Parser:
     """Collects errors by field path while converting JSON values to typed ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, bounds: InputBounds = DEFAULT_BOUNDS) -> None:
         self.errors: dict[str, list[str]] = {}
+        self.bounds = bounds
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -228,10 +251,15 @@ class _Parser:
         path: str,
         key_check: Callable[[str, str], str | None],
         item: Callable[[object, str], T | None],
+        max_items: int,
     ) -> dict[str, T] | None:
-        """An object whose keys are ids (checked by `key_check`) and values parsed by `item`."""
+        """An object whose keys are ids (checked by `key_check`) and values parsed by `item`;
+        at most `max_items` keys, counted before any is read."""
         obj = self._object(value, path)
         if obj is None:
+            return None
+        if len(obj) > max_items:
+            self.error(path, f"must have at most {max_items} keys.")
             return None
         out: dict[str, T] = {}
         ok = True
@@ -287,6 +315,7 @@ class _Parser:
                 "lot_size_by_symbol",
                 self.symbol,
                 lambda v, p: self.number(v, p, positive=True),
+                self.bounds.symbols,
             )
         mode = self._mode(opt("mode"))
         overlay = self._overlay(opt("overlay")) if opt("overlay") is not None else None
@@ -299,6 +328,7 @@ class _Parser:
                 "realized_returns_by_world",
                 self.world_id,
                 self._returns,
+                self.bounds.worlds,
             )
         returns_by_strategy = None
         if opt("realized_returns_by_strategy") is not None:
@@ -307,6 +337,7 @@ class _Parser:
                 "realized_returns_by_strategy",
                 self.strategy_id,
                 self._returns,
+                self.bounds.strategies,
             )
         run_id = None
         if opt("run_id") is not None:
@@ -349,22 +380,25 @@ class _Parser:
     def _world_ratios(self, value: object, path: str) -> dict[str, float] | None:
         if value is None:
             return None
-        return self.keyed_map(value, path, self.world_id, self.ratio)
+        return self.keyed_map(value, path, self.world_id, self.ratio, self.bounds.worlds)
 
     def _strategy_ratios(self, value: object, path: str) -> dict[str, dict[str, float]] | None:
         if value is None:
             return None
 
         def per_world(v: object, p: str) -> dict[str, float] | None:
-            return self.keyed_map(v, p, self.strategy_id, self.ratio)
+            return self.keyed_map(v, p, self.strategy_id, self.ratio, self.bounds.strategies)
 
-        return self.keyed_map(value, path, self.world_id, per_world)
+        return self.keyed_map(value, path, self.world_id, per_world, self.bounds.worlds)
 
     def _positions(self, value: object) -> tuple[Position, ...] | None:
         if value is None:
             return None
         if not isinstance(value, list | tuple):
             self.error("positions", f"must be a list, not {_json_type(value)}.")
+            return None
+        if len(value) > self.bounds.positions:
+            self.error("positions", f"must have at most {self.bounds.positions} positions.")
             return None
         out: list[Position] = []
         ok = True
@@ -428,7 +462,11 @@ class _Parser:
             self.error("overlay.instrument_by_world", "this field is required.")
         else:
             instruments = self.keyed_map(
-                raw_instruments, "overlay.instrument_by_world", self.world_id, self.symbol
+                raw_instruments,
+                "overlay.instrument_by_world",
+                self.world_id,
+                self.symbol,
+                self.bounds.worlds,
             )
             if instruments is not None and not instruments:
                 self.error("overlay.instrument_by_world", "must name at least one world.")
@@ -441,6 +479,7 @@ class _Parser:
                 "overlay.price_by_symbol",
                 self.symbol,
                 lambda v, p: self.number(v, p, positive=True),
+                self.bounds.symbols,
             )
         min_order = None
         if obj.get("min_order_notional") is not None:
@@ -492,11 +531,19 @@ class _Parser:
         if not _is_finite_json(meta_obj):
             self.error("rebalance_intent.meta", "must hold only finite JSON values.")
             return None
+        if len(json.dumps(meta_obj, ensure_ascii=False)) > self.bounds.meta_bytes:
+            self.error(
+                "rebalance_intent.meta", f"must be at most {self.bounds.meta_bytes} bytes of JSON."
+            )
+            return None
         return RebalanceIntent(meta=dict(meta_obj))
 
     def _returns(self, value: object, path: str) -> tuple[float, ...] | None:
         if not isinstance(value, list | tuple):
             self.error(path, f"must be a list of numbers, not {_json_type(value)}.")
+            return None
+        if len(value) > self.bounds.series_points:
+            self.error(path, f"must have at most {self.bounds.series_points} returns.")
             return None
         out: list[float] = []
         ok = True

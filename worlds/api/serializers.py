@@ -16,14 +16,18 @@ from worlds.models import (
 )
 from worlds.roles import ROLE_LABELS
 from worldservice.api.fields import (
+    BoundedListField,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
+    StrictRegexField,
     StrictSerializer,
 )
 from worldservice.clock import rfc3339
 
 LABEL_REGEX = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$"
+MAX_LABELS = 32
+MAX_LABEL_CHARS = 64
 READ_ONLY_FIELDS = ("owner", "default_policy_version", "created_at", "updated_at")
 IMMUTABLE_FIELDS = ("id", "created_at")
 
@@ -90,8 +94,10 @@ class WorldFieldsSerializer(StrictSerializer):
     description = StrictCharField(
         max_length=10_000, allow_blank=True, required=False, trim_whitespace=False
     )
-    labels = serializers.ListField(
-        child=serializers.RegexField(LABEL_REGEX, max_length=64), max_length=32, required=False
+    labels = BoundedListField(
+        child=StrictRegexField(LABEL_REGEX, max_length=MAX_LABEL_CHARS),
+        max_length=MAX_LABELS,
+        required=False,
     )
     state = serializers.ChoiceField(choices=WorldState.values, required=False)
     allow_live = StrictBooleanField(required=False)
@@ -103,7 +109,7 @@ class WorldFieldsSerializer(StrictSerializer):
 
 
 class WorldCreateSerializer(WorldFieldsSerializer):
-    id = serializers.RegexField(WORLD_ID_REGEX, max_length=64)
+    id = StrictRegexField(WORLD_ID_REGEX, max_length=64)
 
     def to_internal_value(self, data: Any) -> Any:
         read_only = sorted(set(data) & set(READ_ONLY_FIELDS)) if isinstance(data, dict) else []

@@ -40,7 +40,7 @@ from worldservice.api.errors import Forbidden, InvalidInput
 from worldservice.api.etags import if_match, not_modified, not_modified_response, with_etag
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS, page_of
-from worldservice.clock import parse_rfc3339
+from worldservice.clock import TIME_HINT, parse_rfc3339
 
 STATE_PARAM = OpenApiParameter(
     "state",
@@ -200,7 +200,7 @@ def _audit_filters(request: Request, world_id: str | None) -> selectors.AuditFil
             if moment is None:
                 raise InvalidInput(
                     f"{name} is not an RFC 3339 time.",
-                    errors={name: ["Expected e.g. 2025-08-28T09:00:00Z."]},
+                    errors={name: [TIME_HINT]},
                 )
             times[name] = moment
     return selectors.AuditFilters(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +20,7 @@ from django.utils import timezone
 from worlds.audit import record_audit
 from worlds.hot_reads import AUTH_GENERATION, MISSING, LocalCopies, new_generation
 from worlds.models import ApiToken
+from worlds.principals import TokenUser
 from worldservice.cache import cache_delete, cache_delete_many, cache_get, cache_set
 
 LOCAL_TOKENS = LocalCopies()
@@ -93,32 +98,124 @@ def forget_user_tokens(user_id: int) -> None:
     new_generation(AUTH_GENERATION)
 
 
-def user_for_token(secret: str, *, generation: Any = None) -> User | None:
-    """The active user a valid, unexpired, unrevoked token belongs to, else None.
+class RecentMisses:
+    """Token hashes recently found invalid, in this process only: a bounded LRU.
 
-    The answer is cached (in this process while the auth `generation` holds, and in the shared
-    cache) so the Gateway's hot reads cost no database round trip; revocation starts a new
-    generation and deletes the shared entry, and expiry is checked on every call.
+    A client retrying a bad token is answered without a database query, while a flood of random
+    tokens only pushes out the oldest misses: it never grows memory, never evicts the valid
+    tokens' copies, and never reaches the shared cache (one Redis key per random token). The
+    failed-authentication throttle (`worlds.authentication`) bounds how many misses an address
+    can cause in the first place.
     """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: tuple[str, Any]) -> bool:
+        key_hash, generation = key
+        with self._lock:
+            entry = self._entries.get(key_hash)
+            if entry is None or entry[0] != generation or entry[1] < time.monotonic():
+                return False
+            self._entries.move_to_end(key_hash)
+            return True
+
+    def add(self, key_hash: str, generation: Any, lifetime: float) -> None:
+        if generation is None or lifetime <= 0:
+            return
+        with self._lock:
+            self._entries[key_hash] = (generation, time.monotonic() + lifetime)
+            self._entries.move_to_end(key_hash)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+RECENT_MISSES = RecentMisses()
+
+
+class CacheAnswer(enum.Enum):
+    UNKNOWN = "unknown"
+    """Not in any cache: only the database can tell."""
+
+
+UNKNOWN = CacheAnswer.UNKNOWN
+
+
+def _entry(token: ApiToken, generation: Any) -> tuple[int, bool, bool, Any, Any]:
+    """The shared cache's entry for a valid token: ids and flags only, tagged with the auth
+    generation it was read under (an entry from an older generation is ignored)."""
+    user = token.user
+    return (user.pk, user.is_active, user.is_superuser, token.expires_at, generation)
+
+
+def _usable(entry: Any, generation: Any) -> TokenUser | None:
+    """The cached entry as a `TokenUser`, if it is valid now (active, unexpired)."""
+    user_id, is_active, is_superuser, expires_at, _ = entry
+    if not is_active or (expires_at is not None and expires_at <= timezone.now()):
+        return None
+    return TokenUser(pk=user_id, is_active=is_active, is_superuser=is_superuser)
+
+
+def cached_token_user(secret: str, *, generation: Any) -> TokenUser | CacheAnswer | None:
+    """What the caches know of a token, without a database query: its user, None (invalid),
+    or `UNKNOWN`. The hot reads use this; only the full views go to the database."""
     key_hash = hash_token(secret)
-    lifetime = int(settings.WORLDSERVICE["TOKEN_CACHE_SECONDS"])
     entry = LOCAL_TOKENS.get(key_hash, generation)
     if entry is MISSING:
-        key = _cache_key(key_hash)
-        entry = cache_get(key)
-        if entry is None:
-            token = (
-                ApiToken.objects.select_related("user")
-                .filter(key_hash=key_hash, revoked_at__isnull=True)
-                .first()
-            )
-            entry = (token.user, token.expires_at) if token else (None, None)
-            cache_set(key, entry, lifetime)
-        LOCAL_TOKENS.put(key_hash, generation, entry, lifetime)
-    user: User | None = entry[0]
-    expires_at = entry[1]
-    if user is None or not user.is_active:
+        if (key_hash, generation) in RECENT_MISSES:
+            return None
+        entry = cache_get(_cache_key(key_hash))
+        if not isinstance(entry, tuple) or len(entry) != 5:
+            return UNKNOWN
+        if generation is None or entry[4] != generation:
+            return UNKNOWN  # cached before the last revocation or user change
+        LOCAL_TOKENS.put(key_hash, generation, entry, _lifetime())
+    return _usable(entry, generation)
+
+
+def token_user(secret: str, *, generation: Any = None) -> TokenUser | None:
+    """The user a valid, unexpired, unrevoked token of an active user belongs to, else None.
+
+    The caches answer when they can (`cached_token_user`); otherwise one query reads the token
+    and its user, and the answer is cached: a valid one in this process and in the shared cache
+    (ids and flags only, never the user row), an invalid one in this process's recent misses.
+    Revocation and user changes start a new auth generation, which retires both.
+    """
+    known = cached_token_user(secret, generation=generation)
+    if known is not UNKNOWN:
+        return known
+    key_hash = hash_token(secret)
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None:
+        RECENT_MISSES.add(key_hash, generation, _lifetime())
         return None
-    if expires_at is not None and expires_at <= timezone.now():
+    entry = _entry(token, generation)
+    if generation is not None:
+        cache_set(_cache_key(key_hash), entry, _lifetime())
+    LOCAL_TOKENS.put(key_hash, generation, entry, _lifetime())
+    return _usable(entry, generation)
+
+
+def user_for_token(secret: str, *, generation: Any = None) -> User | None:
+    """The `User` a valid token belongs to (its row read afresh; the caches never hold it)."""
+    found = token_user(secret, generation=generation)
+    if found is None:
         return None
-    return user
+    return User.objects.filter(pk=found.pk, is_active=True).first()
+
+
+def _lifetime() -> int:
+    return int(settings.WORLDSERVICE["TOKEN_CACHE_SECONDS"])

@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from worldservice.api.errors import ServiceError, error_body
+from worldservice.api.errors import InvalidInput, ServiceError, error_body
 from worldservice.api.outages import outage_of, unavailable
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,10 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
             if isinstance(key, int):  # ListField/DictField errors are keyed by index
                 path = f"{prefix}[{key}]"
             else:
-                name = "body" if key == "non_field_errors" and not prefix else str(key)
-                path = f"{prefix}.{name}" if prefix else name
+                if key == "non_field_errors":  # about the object itself: its own path
+                    path = prefix or "body"
+                else:
+                    path = f"{prefix}.{key}" if prefix else str(key)
             flat.update(_flatten(value, path))
         return flat
     if isinstance(detail, list):
@@ -40,11 +43,22 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "body": [str(detail)]}
 
 
+def _as_refusal(exc: Exception) -> Exception:
+    """A value the database refused although validation let it through (a NUL character, a
+    number or a time out of its range) is bad input, not a server fault: 400. Logged, so the
+    missing check can be added where the value comes in."""
+    if not isinstance(exc, DataError):
+        return exc
+    logger.warning("the database refused a request value: %s", exc)
+    return InvalidInput("A value in the request is out of range or cannot be stored.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     dependency = outage_of(exc)
     if dependency is not None:
         logger.warning("dependency unavailable: %s", exc)
         exc = unavailable(dependency)
+    exc = _as_refusal(exc)
     if isinstance(exc, ServiceError):
         return Response(
             error_body(exc.detail, exc.code, exc.errors),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from worldservice.limits import MAX_FREEFORM_JSON_BYTES
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -40,6 +44,82 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictRegexField(serializers.RegexField):
+    """Text matching a pattern, sent as a JSON string (DRF would read the number 0 as "0")."""
+
+    default_error_messages = {"not_a_string": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        value: str = super().to_internal_value(data)
+        return value
+
+
+class BoundedListField(serializers.ListField):
+    """A list whose length is checked before a single item is validated.
+
+    DRF's own `max_length` is checked only after every item was (the work grows with the list).
+    """
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        value: list[Any] = super().to_internal_value(data)
+        return value
+
+
+class BoundedDictField(serializers.DictField):
+    """A JSON object with at most `max_items` keys, counted before any value is validated."""
+
+    def __init__(self, *, max_items: int, **kwargs: Any) -> None:
+        self.max_items = max_items
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and len(data) > self.max_items:
+            raise serializers.ValidationError(
+                f"At most {self.max_items} entries (this has {len(data)})."
+            )
+        value: dict[str, Any] = super().to_internal_value(data)
+        return value
+
+
+def json_size(value: Any) -> int:
+    """The size of `value` as compact UTF-8 JSON, the measure of free-form values' limits."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+class BoundedJSONField(serializers.JSONField):
+    """Free-form JSON (stored and echoed as sent), at most `max_bytes` as compact JSON."""
+
+    default_error_messages = {
+        "too_large": "Ensure this value is at most {max_bytes} bytes of JSON."
+    }
+
+    def __init__(self, *, max_bytes: int = MAX_FREEFORM_JSON_BYTES, **kwargs: Any) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if json_size(data) > self.max_bytes:
+            self.fail("too_large", max_bytes=self.max_bytes)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class BoundedJSONObjectField(BoundedJSONField):
+    """A free-form JSON object (not any JSON value), bounded like `BoundedJSONField`."""
+
+    default_error_messages = {"not_an_object": "Expected a JSON object."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            self.fail("not_an_object")
+        return super().to_internal_value(data)
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses keys it does not know: a typo must not be silently dropped."""
 
@@ -52,23 +132,3 @@ class StrictSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
-
-
-class BoundedDictField(serializers.DictField):
-    """A JSON object of at most `max_items` entries.
-
-    The entries are counted before any of them is looked at, so an oversized object costs no
-    more than its parse.
-    """
-
-    def __init__(self, *, max_items: int, **kwargs: Any) -> None:
-        self.max_items = max_items
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> dict[Any, Any]:
-        if isinstance(data, dict) and len(data) > self.max_items:
-            raise serializers.ValidationError(
-                f"At most {self.max_items} entries (this has {len(data)})."
-            )
-        value: dict[Any, Any] = super().to_internal_value(data)
-        return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -19,9 +20,11 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from worldservice.api.errors import InvalidInput
+from worldservice.limits import MAX_JSON_INTEGER
 
 M = TypeVar("M", bound=Model)
 
+LIMIT_PATTERN = re.compile(r"-?[0-9]{1,12}")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 PAGE_PARAMS = [
@@ -37,14 +40,13 @@ PAGE_PARAMS = [
 
 def page_limit(request: Request) -> int:
     raw = request.query_params.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError as exc:
-        raise InvalidInput(
-            "limit must be a whole number.", errors={"limit": ["Not a number."]}
-        ) from exc
+    # An empty `limit=` is a mistake, not a request for the default; the length bound keeps a
+    # thousand-digit number from being converted at all.
+    if not LIMIT_PATTERN.fullmatch(raw):
+        raise InvalidInput("limit must be a whole number.", errors={"limit": ["Not a number."]})
+    limit = int(raw)
     if limit < 1:
         raise InvalidInput("limit must be at least 1.", errors={"limit": ["Must be ≥ 1."]})
     return min(limit, MAX_LIMIT)
@@ -64,6 +66,15 @@ def decode_cursor(raw: str) -> Any:
             code="invalid_cursor",
             errors={"cursor": ["Not a cursor this service issued."]},
         ) from exc
+
+
+def _is_key(value: Any) -> bool:
+    """A cursor's key as this service issues them: an id number, or a short storable text."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= MAX_JSON_INTEGER
+    return isinstance(value, str) and len(value) <= 256 and "\x00" not in value
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +97,7 @@ def paginate(
     raw_cursor = request.query_params.get("cursor")
     if raw_cursor:
         after = decode_cursor(raw_cursor)
-        if not isinstance(after, str | int) or isinstance(after, bool):
+        if not _is_key(after):
             raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
         queryset = queryset.filter(**{f"{key}__lt" if newest_first else f"{key}__gt": after})
     rows = list(queryset.order_by(f"-{key}" if newest_first else key)[: limit + 1])

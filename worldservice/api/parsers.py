@@ -11,8 +11,10 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 from worldservice.api.errors import RequestTooLarge
+from worldservice.limits import MAX_JSON_INTEGER
 
 MAX_JSON_DEPTH = 64
+MAX_INTEGER_DIGITS = len(str(MAX_JSON_INTEGER))
 _NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 
@@ -60,6 +62,21 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _bounded_int(text: str) -> int:
+    """A JSON integer, refused when it is larger than any the service stores (64 bits).
+
+    Counting digits first keeps a thousand-digit literal from being converted at all (Python
+    refuses more than 4,300 digits with a ValueError, and below that the work is quadratic).
+    """
+    digits = len(text) - (text[0] == "-")
+    if digits > MAX_INTEGER_DIGITS or abs(value := int(text)) > MAX_JSON_INTEGER:
+        raise ParseError(
+            f"A JSON integer is too large (at most {MAX_JSON_INTEGER} in magnitude).",
+            code="number_too_large",
+        )
+    return value
+
+
 def parse_json_bytes(data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
@@ -69,7 +86,10 @@ def parse_json_bytes(data: bytes) -> Any:
         return {}
     try:
         value = json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_NON_FINITE.__getitem__
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_NON_FINITE.__getitem__,
+            parse_int=_bounded_int,
         )
     except json.JSONDecodeError as exc:
         raise ParseError(

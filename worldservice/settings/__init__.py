@@ -7,6 +7,7 @@ Celery tasks run in process, a local-memory cache and the database-backed activa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "csp",
+    "axes",
     "worlds",
     "policies",
     "activation",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "worldservice.middleware.CorrelationIdMiddleware",
+    "worldservice.middleware.BadInputMiddleware",
     "worldservice.middleware.RequestBodyLimitMiddleware",
     "worldservice.middleware.WriteFailureMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "worldservice.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "worldservice.error_pages.AdminServiceErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Security headers (docs/operations.md#security-headers). The production settings add HSTS,
@@ -227,11 +231,23 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous callers get 401
+
+# Login lockout for the admin and the browsable API (django-axes; docs/operations.md): after
+# WORLDSERVICE_LOGIN_FAILURE_LIMIT failures of one username from one address, that pair is
+# locked out for WORLDSERVICE_LOGIN_COOLOFF_SECONDS. Each lockout is audited.
+AXES_FAILURE_LIMIT = WORLDSERVICE_CONFIG.login_failure_limit
+AXES_COOLOFF_TIME = dt.timedelta(seconds=WORLDSERVICE_CONFIG.login_cooloff_seconds)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "worlds.axes_handler.AuditedAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "worlds.throttling.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -270,6 +286,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "worldservice.api.exception_handler.exception_handler",
+    # Writes per user (reads are never counted); failed token authentications are throttled
+    # per address by the authentication class itself. See worlds/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["worlds.throttling.WriteRateThrottle"],
+    # Proxies in front of the service whose X-Forwarded-For entry is trusted (0: none, the
+    # peer address is the client's).
+    "NUM_PROXIES": WORLDSERVICE_CONFIG.trusted_proxies,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "URL_FORMAT_OVERRIDE": None,
