@@ -26,9 +26,12 @@ from tests.factories import UserFactory, make_world, token_for
 
 pytestmark = pytest.mark.django_db
 
-# Routes anyone may call (no credential): health, readiness, metrics, the API documents, and
-# the browser-facing apps that run their own login (the admin, the browsable API's login).
-PUBLIC_ROUTES = frozenset({"healthz", "health", "readyz", "metrics", "schema/", "docs/", "redoc/"})
+# Routes anyone may call (no credential): health, readiness, metrics, the API documents, the
+# landing page and its favicon, and the browser-facing apps that run their own login (the admin,
+# the browsable API's login).
+PUBLIC_ROUTES = frozenset(
+    {"", "favicon.ico", "healthz", "health", "readyz", "metrics", "schema/", "docs/", "redoc/"}
+)
 PUBLIC_PREFIXES = ("admin/", "api-auth/", "static/")
 
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")

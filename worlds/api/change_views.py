@@ -6,6 +6,8 @@ Views parse and render; the rules live in `worlds.services.changes` (see docs/ap
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -71,8 +73,12 @@ class WorldChangeReviewView(WorldScopedView):
     def required_role(self, request: Request) -> Role | None:
         return None
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # For every method (OPTIONS too): neither a role nor the approver right is 404.
+        require_member_or_approver(request, self.world_id)
+
     def post(self, request: Request, world_id: str, change_id: str) -> Response:
-        require_member_or_approver(request, world_id)
         number = change_number(change_id)
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
