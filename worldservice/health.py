@@ -84,8 +84,8 @@ def _sees_details(request: HttpRequest) -> bool:
     from worlds.services.tokens import user_for_token
 
     user = getattr(request, "user", None)
-    if user is not None:
-        return bool(user.is_authenticated and user.is_staff)
+    if user is not None and user.is_authenticated:  # a session (token requests have none)
+        return bool(user.is_staff)
     try:
         secret = bearer_secret(request)
         holder = user_for_token(secret) if secret else None
