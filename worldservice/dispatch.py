@@ -16,7 +16,6 @@ from kombu.exceptions import OperationalError
 from worldservice.api.outages import BROKER, unavailable
 
 logger = logging.getLogger(__name__)
-BROKER_RETRY_AFTER_SECONDS = 5
 
 
 def send(task: Task, *args: Any) -> AsyncResult:
