@@ -48,7 +48,8 @@ def test_redis_paused__one_timeout_then_fast__queued_write_never_lands(processes
     assert refused is not None and refused.code == "dependency_unavailable"
     assert also_refused is not None
     assert timeout * 0.9 <= first <= timeout + 1.0  # the write waited its timeout, once
-    assert second < 0.2  # the guard answered at once
+    # The guard answered without waiting a timeout; half of one leaves room for a loaded CI host.
+    assert second < timeout / 2
     time.sleep(settings.WORLDSERVICE["REDIS_RETRY_AFTER_SECONDS"] + 0.1)
     after = store.get("w", *KEY)  # the guard lets the call through again
     assert not guard_open(url)
