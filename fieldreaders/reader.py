@@ -122,6 +122,27 @@ class FieldReader:
                 result[key] = value
         return result if complete else None
 
+    def fields(
+        self,
+        section: Mapping[Any, Any],
+        path: str,
+        readers: Mapping[str, Callable[[object, str], object | None]],
+    ) -> dict[str, Any] | None:
+        """Every key of `readers` that `section` gives (absent and null are skipped), read by its
+        reader at its path; None when any is invalid."""
+        values: dict[str, Any] = {}
+        complete = True
+        for key, read_value in readers.items():
+            raw = section.get(key)
+            if raw is None:
+                continue
+            value = read_value(raw, self.join_key(path, key))
+            if value is None:
+                complete = False
+            else:
+                values[key] = value
+        return values if complete else None
+
     # --- scalars -------------------------------------------------------------------------------
 
     def number(
@@ -225,7 +246,7 @@ class FieldReader:
         if len(value) > max_length:
             self.add(path, f"must be at most {max_length} characters")
             return None
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             self.add(path, mismatch or "is not in the expected form")
             return None
         return value
