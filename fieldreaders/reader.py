@@ -17,8 +17,8 @@ from .paths import KeyJoiner, join_index, quoted_key
 from .wording import (
     choice_message,
     describe_type,
-    format_number,
     range_message,
+    show,
     too_many_message,
     unknown_choice,
 )
@@ -184,14 +184,21 @@ class FieldReader:
         )
 
     def integer(
-        self, value: object, path: str, *, minimum: int, maximum: int | None = None
+        self,
+        value: object,
+        path: str,
+        *,
+        minimum: int,
+        maximum: int | None = None,
+        whole_floats: bool = True,
     ) -> int | None:
-        """A whole number (a float such as 3.0 counts), from `minimum` to `maximum`."""
+        """A whole number from `minimum` to `maximum`; a float such as 3.0 counts unless
+        `whole_floats` is off (a field whose JSON was always an integer)."""
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.add(path, f"must be a whole number, not {describe_type(value)}")
             return None
-        if isinstance(value, float) and not value.is_integer():
-            shown = f", not {format_number(value)}" if math.isfinite(value) else ""
+        if isinstance(value, float) and not (whole_floats and value.is_integer()):
+            shown = f", not {show(value)}" if math.isfinite(value) else ""
             self.add(path, f"must be a whole number{shown}")
             return None
         if value < minimum:
