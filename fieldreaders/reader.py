@@ -42,10 +42,20 @@ class FieldReader:
     # --- structure -----------------------------------------------------------------------------
 
     def mapping(
-        self, value: object, path: str, *, required: bool = False, text_keys: bool = False
+        self,
+        value: object,
+        path: str,
+        *,
+        required: bool = False,
+        text_keys: bool = False,
+        nullable: bool = True,
     ) -> Mapping[Any, Any] | None:
-        """A mapping (JSON object); with `text_keys`, one whose keys are all text."""
-        if value is None:
+        """A mapping (JSON object); with `text_keys`, one whose keys are all text.
+
+        null means "absent" (`is required` when `required`), unless `nullable` is off: then it is
+        a value of the wrong kind, as for a list item or a map's value.
+        """
+        if value is None and nullable:
             if required:
                 self.add(path, REQUIRED)
             return None

@@ -117,7 +117,7 @@ class RequestReader(FieldReader):
     ) -> dict[str, T] | None:
         """An object whose keys are ids and whose values are read by `read_value`, in key order;
         at most `limit` keys, counted before any is read."""
-        section = self.mapping(value, path, text_keys=True)
+        section = self.mapping(value, path, text_keys=True, nullable=False)
         if section is None or not self.within(len(section), path, limit, "entries"):
             return None
         entries = self.entries(section, path, read_key, read_value)

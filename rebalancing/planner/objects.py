@@ -28,7 +28,7 @@ def read_positions(read: RequestReader, value: object, path: str) -> tuple[Posit
 
 
 def _position(read: RequestReader, value: object, path: str) -> Position | None:
-    section = read.mapping(value, path, text_keys=True)
+    section = read.mapping(value, path, text_keys=True, nullable=False)
     if section is None:
         return None
     known = all(key in POSITION_KEYS for key in section)
@@ -51,7 +51,7 @@ def _position(read: RequestReader, value: object, path: str) -> Position | None:
 
 
 def read_overlay(read: RequestReader, value: object, path: str) -> OverlayConfig | None:
-    section = read.mapping(value, path, text_keys=True)
+    section = read.mapping(value, path, text_keys=True, nullable=False)
     if section is None:
         return None
     read.check_keys(section, path, OVERLAY_KEYS)
@@ -93,14 +93,14 @@ def _check_priced(read: RequestReader, overlay: OverlayConfig, path: str) -> Non
 
 
 def read_intent(read: RequestReader, value: object, path: str) -> RebalanceIntent | None:
-    section = read.mapping(value, path, text_keys=True)
+    section = read.mapping(value, path, text_keys=True, nullable=False)
     if section is None:
         return None
     read.check_keys(section, path, INTENT_KEYS)
     if section.get("meta") is None:
         return RebalanceIntent(meta={})
     meta_path = read.join_key(path, "meta")
-    meta = read.mapping(section["meta"], meta_path, text_keys=True)
+    meta = read.mapping(section["meta"], meta_path, text_keys=True, nullable=False)
     if meta is None:
         return None
     if not _is_finite_json(meta):

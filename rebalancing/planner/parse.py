@@ -109,7 +109,7 @@ def _require_version(requested: int, alpha_metrics_required: bool) -> None:
 
 def read_request(read: RequestReader, data: object) -> RebalanceRequest | None:
     """The typed request, or None with every problem filed in `read.errors`."""
-    body = read.mapping(data, "", text_keys=True)
+    body = read.mapping(data, "", text_keys=True, nullable=False)
     if body is None:
         return None
     read.check_keys(body, "", REQUEST_KEYS)
