@@ -77,6 +77,8 @@ class WorldServiceConfig:
     apply_wait_seconds: int = 10
     apply_timeout_seconds: int = 60
     event_stream: str = "worldservice.events"
+    # How far back the relay re-publishes when the stream lost entries (docs/events.md).
+    stream_republish_window_seconds: int = 86_400
     max_body_bytes: int = 1024 * 1024
     token_cache_seconds: int = 30
     # The floor under every world's `approvals_required` (docs/api.md, governed world changes).
@@ -108,6 +110,7 @@ class WorldServiceConfig:
             "APPLY_WAIT_SECONDS": self.apply_wait_seconds,
             "APPLY_TIMEOUT_SECONDS": self.apply_timeout_seconds,
             "EVENT_STREAM": self.event_stream,
+            "STREAM_REPUBLISH_WINDOW_SECONDS": self.stream_republish_window_seconds,
             "MAX_BODY_BYTES": self.max_body_bytes,
             "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
             "MIN_APPROVALS": self.min_approvals,
@@ -137,6 +140,9 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         apply_wait_seconds=env_int(env, "WORLDSERVICE_APPLY_WAIT_SECONDS", 10),
         apply_timeout_seconds=env_int(env, "WORLDSERVICE_APPLY_TIMEOUT_SECONDS", 60, minimum=1),
         event_stream=env.get("WORLDSERVICE_EVENT_STREAM", "worldservice.events"),
+        stream_republish_window_seconds=env_int(
+            env, "WORLDSERVICE_STREAM_REPUBLISH_WINDOW_SECONDS", 86_400, minimum=0
+        ),
         max_body_bytes=env_int(env, "WORLDSERVICE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         token_cache_seconds=env_int(env, "WORLDSERVICE_TOKEN_CACHE_SECONDS", 30),
         min_approvals=env_int(env, "WORLDSERVICE_MIN_APPROVALS", 0, maximum=MAX_APPROVALS),
