@@ -245,38 +245,46 @@ class PrivateStack:
             [*psql, f"--dbname={self.postgres.url()}"],
             input=dump.stdout, capture_output=True, check=True, timeout=120,
         )  # fmt: skip
-        self.web = self.launcher.start(
+        self.web = self.start_web(self.web_port)
+        self.worker = self.start_worker(f"faults-{self.web_port}", beat=True)
+
+    def start_web(self, port: int) -> RealProcess:
+        """One web instance (gunicorn, 2 workers) on `port`, answering /healthz when returned."""
+        web = self.launcher.start(
             [
                 sys.executable, "-m", "gunicorn", "worldservice.wsgi:application",
-                "--workers", "2", "--bind", f"127.0.0.1:{self.web_port}", "--timeout", "60",
+                "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
             ],
             env=self.env,
-            name="gunicorn",
-        )  # fmt: skip
-        self.worker = self.launcher.start(
-            [
-                sys.executable, "-m", "celery", "-A", "worldservice", "worker", "--beat",
-                "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-                "--hostname", f"faults-{self.web_port}@localhost",
-                "--schedule", str(self.postgres.root / "beat-schedule"),
-            ],
-            env=self.env,
-            name="celery-worker",
+            name=f"gunicorn-{port}",
         )  # fmt: skip
 
         def web_answers() -> bool:
             try:
-                return call(self.web_port, "GET", "/healthz", timeout=2)[0] == 200
+                return call(port, "GET", "/healthz", timeout=2)[0] == 200
             except OSError:
                 return False
 
-        wait_until(web_answers, timeout=60, message="the private gunicorn", watch=[self.web])
+        wait_until(web_answers, timeout=60, message="the private gunicorn", watch=[web])
+        return web
+
+    def start_worker(self, hostname: str, *, beat: bool) -> RealProcess:
+        """One Celery worker (solo pool); `beat` also runs the periodic tasks in it."""
+        argv = [
+            sys.executable, "-m", "celery", "-A", "worldservice", "worker",
+            "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+            "--hostname", f"{hostname}@localhost",
+        ]  # fmt: skip
+        if beat:
+            argv += ["--beat", "--schedule", str(self.postgres.root / f"beat-{hostname}")]
+        worker = self.launcher.start(argv, env=self.env, name=f"celery-{hostname}")
         wait_until(
-            lambda: "ready." in self.worker.output() if self.worker else False,
+            lambda: "ready." in worker.output(),
             timeout=60,
             message="the private Celery worker",
-            watch=[self.worker],
+            watch=[worker],
         )
+        return worker
 
     def close(self) -> None:
         self.launcher.close_all()
