@@ -120,32 +120,47 @@ def _decide_keeps_answering(instances: TwoInstances, stop: threading.Event, seen
         stop.wait(0.02)
 
 
+def _send_applies_at_once(instances: TwoInstances) -> list[Any]:
+    results: list[Any] = [None] * CONCURRENT_APPLIES
+    start = threading.Barrier(CONCURRENT_APPLIES)
+    threads = [
+        threading.Thread(target=_send_apply, args=(instances, index, results, start))
+        for index in range(CONCURRENT_APPLIES)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def _assert_single_flight_and_idempotent(instances: TwoInstances, results: list[Any]) -> None:
+    accepted = [r for r in results if r[2] in (200, 202)]
+    busy = [r for r in results if r[2] == 409]
+    assert len(accepted) + len(busy) == CONCURRENT_APPLIES, results
+    assert accepted, results
+    assert all(r[3]["code"] == "apply_in_progress" for r in busy), busy
+    for run_id, body, _status, _answer in accepted:
+        _assert_completes_and_replays_as_itself(instances, run_id, body)
+
+
+def _assert_completes_and_replays_as_itself(
+    instances: TwoInstances, run_id: str, body: dict[str, Any]
+) -> None:
+    assert _wait_finished(instances, run_id)["phase"] == "completed"
+    # The same run_id through the other instance is the same run, not a second one.
+    status, again = instances.call(1, "POST", f"/worlds/{WORLD}/apply", body, repeat=True)
+    assert status == 200, again
+    assert again["run_id"] == run_id, again
+
+
 def test_concurrent_applies_through_both__single_flight_and_idempotent(instances):
     stop = threading.Event()
     statuses: list[int] = []
     reader = threading.Thread(target=_decide_keeps_answering, args=(instances, stop, statuses))
     reader.start()
     try:
-        results: list[Any] = [None] * CONCURRENT_APPLIES
-        start = threading.Barrier(CONCURRENT_APPLIES)
-        threads = [
-            threading.Thread(target=_send_apply, args=(instances, index, results, start))
-            for index in range(CONCURRENT_APPLIES)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        accepted = [r for r in results if r[2] in (200, 202)]
-        busy = [r for r in results if r[2] == 409]
-        assert len(accepted) + len(busy) == CONCURRENT_APPLIES, results
-        assert accepted, results
-        assert all(r[3]["code"] == "apply_in_progress" for r in busy), busy
-        for run_id, body, _status, _answer in accepted:
-            assert _wait_finished(instances, run_id)["phase"] == "completed"
-            # The same run_id through the other instance is the same run, not a second one.
-            status, again = instances.call(1, "POST", f"/worlds/{WORLD}/apply", body, repeat=True)
-            assert status == 200 and again["run_id"] == run_id, again
+        _assert_single_flight_and_idempotent(instances, _send_applies_at_once(instances))
     finally:
         stop.set()
         reader.join(timeout=30)

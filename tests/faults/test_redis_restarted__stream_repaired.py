@@ -40,9 +40,7 @@ def private_stream(processes, settings):
 
 
 def _restart(server: PrivateRedis) -> None:
-    server.kill()
-    server.process.wait(timeout=10)
-    server.start()
+    server.restart()
     GUARD.reset(server_of_url(server.url(0)))
 
 
