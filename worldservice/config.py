@@ -101,6 +101,9 @@ class WorldServiceConfig:
     broker_timeout_seconds: float = 2.0
     db_connect_timeout_seconds: int = 3
     db_statement_timeout_ms: int = 10_000
+    # Connection pooling (docs/deployment.md, "PostgreSQL connections").
+    db_pool_size: int = 0
+    db_behind_pgbouncer: bool = False
 
     def as_settings(self) -> dict[str, Any]:
         """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
@@ -128,6 +131,8 @@ class WorldServiceConfig:
             "BROKER_TIMEOUT_SECONDS": self.broker_timeout_seconds,
             "DB_CONNECT_TIMEOUT_SECONDS": self.db_connect_timeout_seconds,
             "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
+            "DB_POOL_SIZE": self.db_pool_size,
+            "DB_BEHIND_PGBOUNCER": self.db_behind_pgbouncer,
         }
 
 
@@ -163,4 +168,6 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
             env, "WORLDSERVICE_DB_CONNECT_TIMEOUT_SECONDS", 3, minimum=1
         ),
         db_statement_timeout_ms=env_int(env, "WORLDSERVICE_DB_STATEMENT_TIMEOUT_MS", 10_000),
+        db_pool_size=env_int(env, "WORLDSERVICE_DB_POOL_SIZE", 0),
+        db_behind_pgbouncer=env_bool(env, "WORLDSERVICE_DB_BEHIND_PGBOUNCER"),
     )
