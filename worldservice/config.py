@@ -19,6 +19,8 @@ MAX_APPROVALS = 5
 
 
 RATE_PATTERN = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
+DOTTED_PATH_PATTERN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+DEFAULT_ALLOCATION_EXECUTOR = "rebalancing.allocation.executors.GatewayHandoff"
 
 
 class ConfigError(ValueError):
@@ -70,6 +72,17 @@ def env_rate(env: Mapping[str, str], name: str, default: str) -> str:
     return rate
 
 
+def env_dotted_path(env: Mapping[str, str], name: str, default: str) -> str:
+    """The dotted import path of a class (imported when first used, once the apps are ready)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    path = raw.strip()
+    if not DOTTED_PATH_PATTERN.match(path):
+        raise ConfigError(f"{name} must be a dotted path such as package.module.Class, got {raw!r}")
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class WorldServiceConfig:
     compat_rebalance_v2: bool = False
@@ -99,6 +112,8 @@ class WorldServiceConfig:
     broker_timeout_seconds: float = 2.0
     db_connect_timeout_seconds: int = 3
     db_statement_timeout_ms: int = 10_000
+    # What carries out `POST /allocations` with `execute: true` (docs/rebalancing.md).
+    allocation_executor: str = DEFAULT_ALLOCATION_EXECUTOR
 
     def as_settings(self) -> dict[str, Any]:
         """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
@@ -125,6 +140,7 @@ class WorldServiceConfig:
             "BROKER_TIMEOUT_SECONDS": self.broker_timeout_seconds,
             "DB_CONNECT_TIMEOUT_SECONDS": self.db_connect_timeout_seconds,
             "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
+            "ALLOCATION_EXECUTOR": self.allocation_executor,
         }
 
 
@@ -157,4 +173,7 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
             env, "WORLDSERVICE_DB_CONNECT_TIMEOUT_SECONDS", 3, minimum=1
         ),
         db_statement_timeout_ms=env_int(env, "WORLDSERVICE_DB_STATEMENT_TIMEOUT_MS", 10_000),
+        allocation_executor=env_dotted_path(
+            env, "WORLDSERVICE_ALLOCATION_EXECUTOR", DEFAULT_ALLOCATION_EXECUTOR
+        ),
     )
