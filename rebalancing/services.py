@@ -1,4 +1,4 @@
-"""Multi-world rebalancing plans and world allocations (contract §11)."""
+"""Multi-world rebalancing plans and world allocations (docs/rebalancing.md)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from rebalancing.allocation.plan import AllocationExecutionPlan
 from rebalancing.allocation.storage import DjangoAllocationStorage
@@ -18,6 +22,8 @@ pytestmark = pytest.mark.django_db
 
 RECORDING_EXECUTOR = f"{__name__}.RecordingExecutor"
 ALLOCATION_KEYS = ("run_id", "etag", "executed")
+# Generous: only a broken lock (or a hung database) ever waits this long.
+WAIT_SECONDS = 30
 
 
 class RecordingExecutor:
@@ -189,3 +195,74 @@ def test_config__allocation_executor__default_env_and_bad_value():
     assert chosen.allocation_executor == RECORDING_EXECUTOR
     with pytest.raises(ConfigError, match="WORLDSERVICE_ALLOCATION_EXECUTOR"):
         load_config({"WORLDSERVICE_ALLOCATION_EXECUTOR": "not a path"})
+
+
+class HeldAfterLocking(DjangoAllocationStorage):
+    """The real storage, pausing once it holds the world locks until the test lets it go."""
+
+    def __init__(self):
+        self.locked = threading.Event()
+        self.release = threading.Event()
+
+    def recorded_allocations(self, world_ids):
+        self.locked.set()
+        assert self.release.wait(WAIT_SECONDS), "the test never released the first request"
+        return super().recorded_allocations(world_ids)
+
+
+def _in_thread(target):
+    outcome = {}
+
+    def run():
+        try:
+            outcome["response"] = target()
+        except Exception as exc:  # reported by the test, not lost in the thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _someone_waits_for_an_advisory_lock():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock__second_request_for_the_same_worlds__waits_and_plans_from_the_first(owner):
+    for world_id in WORLDS:
+        make_world(owner=owner, world_id=world_id)
+    first_storage = HeldAfterLocking()
+    # v1 needs no settings override (one would not be thread-safe).
+    first, first_outcome = _in_thread(
+        lambda: upsert_allocations(
+            actor=owner, data=fixture(1, "allocations.request"), storage=first_storage
+        )
+    )
+    assert first_storage.locked.wait(WAIT_SECONDS)
+
+    second, second_outcome = _in_thread(
+        lambda: upsert_allocations(actor=owner, data=fixture(1, "allocations_execute.request"))
+    )
+    waited = _eventually(_someone_waits_for_an_advisory_lock)
+    first_storage.release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+
+    assert waited, "the second request never waited for the world locks"
+    assert first_outcome == {"response": fixture(1, "allocations.response")}
+    # Planned from the shares the first request stored, which it could only read after the commit.
+    assert second_outcome == {"response": fixture(1, "allocations_execute.response")}
+
+
+def _eventually(check):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
