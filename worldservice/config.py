@@ -19,6 +19,8 @@ MAX_APPROVALS = 5
 
 
 RATE_PATTERN = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
+DOTTED_PATH_PATTERN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+DEFAULT_ALLOCATION_EXECUTOR = "rebalancing.allocation.executors.GatewayHandoff"
 
 
 class ConfigError(ValueError):
@@ -70,6 +72,17 @@ def env_rate(env: Mapping[str, str], name: str, default: str) -> str:
     return rate
 
 
+def env_dotted_path(env: Mapping[str, str], name: str, default: str) -> str:
+    """The dotted import path of a class (imported when first used, once the apps are ready)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    path = raw.strip()
+    if not DOTTED_PATH_PATTERN.match(path):
+        raise ConfigError(f"{name} must be a dotted path such as package.module.Class, got {raw!r}")
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class WorldServiceConfig:
     compat_rebalance_v2: bool = False
@@ -104,6 +117,8 @@ class WorldServiceConfig:
     # Connection pooling (docs/deployment.md, "PostgreSQL connections").
     db_pool_size: int = 0
     db_behind_pgbouncer: bool = False
+    # What carries out `POST /allocations` with `execute: true` (docs/rebalancing.md).
+    allocation_executor: str = DEFAULT_ALLOCATION_EXECUTOR
 
     def as_settings(self) -> dict[str, Any]:
         """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
@@ -133,6 +148,7 @@ class WorldServiceConfig:
             "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
             "DB_POOL_SIZE": self.db_pool_size,
             "DB_BEHIND_PGBOUNCER": self.db_behind_pgbouncer,
+            "ALLOCATION_EXECUTOR": self.allocation_executor,
         }
 
 
@@ -170,4 +186,7 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         db_statement_timeout_ms=env_int(env, "WORLDSERVICE_DB_STATEMENT_TIMEOUT_MS", 10_000),
         db_pool_size=env_int(env, "WORLDSERVICE_DB_POOL_SIZE", 0),
         db_behind_pgbouncer=env_bool(env, "WORLDSERVICE_DB_BEHIND_PGBOUNCER"),
+        allocation_executor=env_dotted_path(
+            env, "WORLDSERVICE_ALLOCATION_EXECUTOR", DEFAULT_ALLOCATION_EXECUTOR
+        ),
     )
