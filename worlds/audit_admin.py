@@ -26,9 +26,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from activation.selectors import live_at
 from worlds.audit import AUDIT_EVENTS, row_chain_problem, verify_world_chain
 from worlds.audit_export import EXPORT_FORMATS, export_response
+from worlds.hooks import live_at
 from worlds.models import World, WorldAuditLog
 from worlds.selectors import previous_row_hashes
 from worldservice.admin_lists import InputFilter, LargeTablePaginator

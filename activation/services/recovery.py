@@ -21,7 +21,7 @@ from activation.history import recorded_state
 from activation.locks import rebuild_lock_name, world_mutex
 from activation.models import ActivationCounter, ActivationSnapshot
 from activation.services.changes import SYSTEM_ACTOR, publish_changes
-from activation.services.snapshots import take_snapshot
+from activation.services.snapshot_rows import snapshot_ready_set
 from activation.store import get_store
 from activation.store.watermark import highest_issued, locked_counter
 from worlds.models import World, WorldState
@@ -117,7 +117,7 @@ def restore_world(
             reason=f"rebuilt from snapshot v{recorded.snapshot_version or 0} "
             f"and {recorded.replayed} later change(s)",
         )
-        take_snapshot(world_id, reason=cause)
+        snapshot_ready_set(world_id, cause)  # the set was just rebuilt: the store holds it
     return RestoreResult(
         world_id, outcome.version, len(entries), recorded.snapshot_version, recorded.replayed
     )

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from worlds import selectors
+from worlds import hooks, selectors
 from worlds.api.serializers import (
     AuditRowSerializer,
     DescribeOutSerializer,
@@ -24,12 +24,11 @@ from worlds.api.serializers import (
     WorldCreateSerializer,
     WorldOutSerializer,
     WorldUpdateSerializer,
-    audit_json,
     world_change_json,
     world_json,
 )
 from worlds.audit import verify_world_chain
-from worlds.audit_export import EXPORT_FORMATS, export_response
+from worlds.audit_export import EXPORT_FORMATS, audit_json, export_response
 from worlds.models import WorldState
 from worlds.permissions import WorldScopedView
 from worlds.roles import CREATE_WORLD_PERMISSION, Role, is_auditor, visible_worlds
@@ -156,10 +155,8 @@ class WorldDetailView(WorldScopedView):
 class WorldDescribeView(WorldScopedView):
     @extend_schema(responses={200: DescribeOutSerializer, **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
-        from policies.selectors import describe_default_policy
-
         world = selectors.get_world(world_id)
-        return Response({**world_json(world), **describe_default_policy(world)})
+        return Response({**world_json(world), **hooks.describe(world)})
 
 
 class MemberListView(WorldScopedView):
