@@ -25,9 +25,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 from activation.apply.selectors import recent_apply_runs
 from activation.entries import EFFECTIVE_MODES, SIDES
-from activation.selectors import ConsoleEntry, ConsoleState, console_state, read_entry
+from activation.selectors import ConsoleEntry, ConsoleState, console_state
 from activation.services.overrides import MAX_TTL_SECONDS, override_activation
-from worlds.roles import Role, require_role
+from activation.services.reads import read_entry, ready_set
+from worlds.roles import Role, world_permissions
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import Conflict, ServiceError
@@ -177,12 +178,12 @@ def console_view(
     world_id: str,  # type: ignore[type-arg]
 ) -> HttpResponse:
     """GET: the console. POST: an override, then back to the console (or the refusal)."""
-    role = require_role(request.user, world_id, Role.READER)
+    role = world_permissions.require(request.user, world_id, Role.READER)
     world = get_world(world_id)
     form: OverrideForm | None = None
     status = 200
     if request.method == "POST":
-        require_role(request.user, world_id, Role.OPERATOR)
+        world_permissions.require(request.user, world_id, Role.OPERATOR)
         form = OverrideForm(request.POST)
         if form.is_valid():
             try:
@@ -195,7 +196,7 @@ def console_view(
             status = refusal.status_code
         else:
             status = 400
-    state = console_state(world_id)
+    state = console_state(world_id, ready_set(world_id))
     can_override = role >= Role.OPERATOR
     if form is None and can_override:
         form = OverrideForm(initial=_initial(state, request.GET))

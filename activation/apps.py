@@ -6,7 +6,8 @@ class ActivationConfig(AppConfig):
     verbose_name = "Activation"
 
     def ready(self) -> None:
-        from activation.selectors import live_at, read_state_hash
+        from activation.selectors import live_at
+        from activation.services.reads import read_state_hash
         from activation.store.redis import KEY_PREFIX
         from activation.world_deletion import end_world_activation
         from worlds import hooks

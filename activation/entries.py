@@ -237,3 +237,15 @@ def entries_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Entry]:
         key = (str(entry.pop("strategy_id")), str(entry.pop("side")))
         result[key] = entry
     return result
+
+
+def set_body(
+    world_id: str, version: int, entries: dict[Key, Entry], state_hash: str
+) -> dict[str, Any]:
+    """A whole set's body: `{"world_id", "version", "state_hash", "entries"}`, keys sorted."""
+    return {
+        "world_id": world_id,
+        "version": version,
+        "state_hash": state_hash,
+        "entries": [envelope(world_id, key, entries[key], state_hash) for key in sorted(entries)],
+    }

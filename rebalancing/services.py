@@ -23,7 +23,7 @@ from rebalancing.planner import (
 from rebalancing.planner.parse import WORLD_ID_RE
 from worlds.audit import record_audit
 from worlds.events import record_event
-from worlds.roles import Role, require_role
+from worlds.roles import Role, world_permissions
 from worldservice.api.errors import ServiceError
 from worldservice.canonical import content_hash
 from worldservice.idempotency import replay_or_conflict
@@ -74,12 +74,6 @@ def plan(request: RebalanceRequest) -> RebalancePlan:
         raise RebalanceRefused(exc) from exc
 
 
-def require_role_on_all(user: User, world_ids: set[str], needed: Role) -> None:
-    """The caller needs `needed` on every world the request names; an unseen world is 404."""
-    for world_id in sorted(world_ids):
-        require_role(user, world_id, needed)
-
-
 def _replayed(kind: str, run_id: str | None, fingerprint: str) -> dict[str, Any] | None:
     if run_id is None:
         return None
@@ -127,7 +121,7 @@ def _announce(actor: User, request: RebalanceRequest, body: Mapping[str, Any]) -
 def apply_rebalancing(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any]:
     """Plan and record: audit rows and events per world; idempotent with a run_id."""
     request = parse(data)
-    require_role_on_all(actor, worlds_named(request), Role.OPERATOR)
+    world_permissions.require_on_all(actor, worlds_named(request), Role.OPERATOR)
     fingerprint = content_hash(dict(data))
     replay = _replayed(RebalanceKind.REBALANCING_APPLY, request.run_id, fingerprint)
     if replay is not None:
@@ -173,7 +167,7 @@ def upsert_allocations(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any
         world_alloc_before={w: before.get(w, a) for w, a in allocations.items()},
     )
     request = parse(planner_body)
-    require_role_on_all(actor, worlds_named(request), Role.OPERATOR)
+    world_permissions.require_on_all(actor, worlds_named(request), Role.OPERATOR)
     fingerprint = content_hash(dict(data))
     replay = _replayed(RebalanceKind.ALLOCATION, run_id, fingerprint)
     if replay is not None:
