@@ -200,7 +200,7 @@ def _console_context(
     form: OverrideForm | None,
 ) -> dict[str, Any]:
     state = console_state(world.id, ready_set(world.id))
-    can_override = role >= Role.OPERATOR
+    can_override = world_permissions.suffices(role, Role.OPERATOR)
     if form is None and can_override:
         form = OverrideForm(initial=_initial(state, request.GET))
     runs = recent_apply_runs(world.id, RECENT_RUNS)

@@ -41,7 +41,7 @@ def members_context(request: HttpRequest, world: World) -> dict[str, Any]:
     role = world_permissions.role(request.user, world.id)
     return {
         "members": list_members(world.id),
-        "can_manage_members": role is not None and role >= Role.OWNER,
+        "can_manage_members": world_permissions.suffices(role, Role.OWNER),
         "world_role": role.label if role is not None else None,
         "role_labels": ROLE_LABELS,
     }

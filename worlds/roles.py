@@ -181,7 +181,10 @@ class WorldPermissionPolicy:
         return int(found) if found is not None else 0
 
     def has_role(self, user: User | TokenUser, world_id: str, needed: Role) -> bool:
-        role = self.role(user, world_id)
+        return self.suffices(self.role(user, world_id), needed)
+
+    def suffices(self, role: Role | None, needed: Role) -> bool:
+        """Whether holding `role` (None: no role) allows what needs `needed`: roles nest."""
         return role is not None and role >= needed
 
     def require(
@@ -206,7 +209,7 @@ class WorldPermissionPolicy:
         self, role: Role | None, needed: Role, world_id: str, doing: str
     ) -> str | None:
         """Why someone holding `role` cannot do `doing` (a capitalised phrase), or None."""
-        if role is not None and role >= needed:
+        if self.suffices(role, needed):
             return None
         held = f"you are {role.label}" if role is not None else "you hold no role on it"
         return f"{doing} needs the {needed.label} role on world {world_id!r}; {held}."
