@@ -26,9 +26,11 @@ from django.utils.safestring import SafeString, mark_safe
 from activation.apply.selectors import recent_apply_runs
 from activation.entries import EFFECTIVE_MODES, SIDES
 from activation.override_rules import MAX_REASON_LENGTH, MAX_TTL_SECONDS
-from activation.selectors import ConsoleEntry, ConsoleState, console_state, read_entry
+from activation.selectors import ConsoleEntry, ConsoleState, console_state
 from activation.services.overrides import override_activation
-from worlds.roles import Role, require_role
+from activation.services.reads import read_entry, ready_set
+from worlds.models import World
+from worlds.roles import Role, world_permissions
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import Conflict, ServiceError
@@ -179,36 +181,39 @@ def _override(request: HttpRequest, world_id: str, form: OverrideForm) -> Servic
     return None
 
 
-def console_view(
-    model_admin: admin.ModelAdmin,
+def _posted_override(
+    request: HttpRequest, world_id: str
+) -> HttpResponse | tuple[OverrideForm, int]:
+    """Carry out a posted override: back to the console when it is done, else the form with its
+    refusal and the status to answer with. Only operators may post."""
+    world_permissions.require(request.user, world_id, Role.OPERATOR)
+    form = OverrideForm(request.POST)
+    if not form.is_valid():
+        return form, 400
+    try:
+        refusal = _override(request, world_id, form)
+    except ServiceError as exc:
+        refusal = exc
+    if refusal is None:
+        return HttpResponseRedirect(_console_url(world_id))
+    form.add_error(None, _refusal(refusal))
+    return form, refusal.status_code
+
+
+def _console_context(
+    model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
     request: HttpRequest,
-    world_id: str,  # type: ignore[type-arg]
-) -> HttpResponse:
-    """GET: the console. POST: an override, then back to the console (or the refusal)."""
-    role = require_role(request.user, world_id, Role.READER)
-    world = get_world(world_id)
-    form: OverrideForm | None = None
-    status = 200
-    if request.method == "POST":
-        require_role(request.user, world_id, Role.OPERATOR)
-        form = OverrideForm(request.POST)
-        if form.is_valid():
-            try:
-                refusal = _override(request, world_id, form)
-            except ServiceError as exc:
-                refusal = exc
-            if refusal is None:
-                return HttpResponseRedirect(_console_url(world_id))
-            form.add_error(None, _refusal(refusal))
-            status = refusal.status_code
-        else:
-            status = 400
-    state = console_state(world_id)
-    can_override = role >= Role.OPERATOR
+    world: World,
+    role: Role,
+    form: OverrideForm | None,
+) -> dict[str, Any]:
+    state = console_state(world.id, ready_set(world.id))
+    can_override = world_permissions.suffices(role, Role.OPERATOR)
     if form is None and can_override:
         form = OverrideForm(initial=_initial(state, request.GET))
-    runs = recent_apply_runs(world_id, RECENT_RUNS)
-    context = {
+    runs = recent_apply_runs(world.id, RECENT_RUNS)
+    console_url = _console_url(world.id)
+    return {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "title": f"Activation console: {world.id}",
@@ -218,10 +223,28 @@ def console_view(
         "runs": runs,
         "in_flight": next((run for run in runs if not run.finished), None),
         "form": form if can_override else None,
-        "console_url": _console_url(world_id),
-        "entry_rows": entry_rows(state, _console_url(world_id) + "?" if can_override else None),
+        "console_url": console_url,
+        "entry_rows": entry_rows(state, console_url + "?" if can_override else None),
         "audit_link": reverse("admin:worlds_worldauditlog_changelist")
         + "?"
-        + urlencode({"world__id__exact": world_id}),
+        + urlencode({"world__id__exact": world.id}),
     }
+
+
+def console_view(
+    model_admin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    world_id: str,
+) -> HttpResponse:
+    """GET: the console. POST: an override, then back to the console (or the refusal)."""
+    role = world_permissions.require(request.user, world_id, Role.READER)
+    world = get_world(world_id)
+    form: OverrideForm | None = None
+    status = 200
+    if request.method == "POST":
+        posted = _posted_override(request, world_id)
+        if isinstance(posted, HttpResponse):
+            return posted
+        form, status = posted
+    context = _console_context(model_admin, request, world, role, form)
     return TemplateResponse(request, TEMPLATE, context, status=status)

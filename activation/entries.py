@@ -147,27 +147,47 @@ def _check_bool(raw: Mapping[str, Any], name: str, default: bool) -> bool:
     return value
 
 
-def normalize(raw: Mapping[str, Any], *, ts: str) -> Entry:
-    """The stored form of `raw` (without `version`), written at `ts`.
-
-    Unknown keys (such as `version`, `etag`, `strategy_id` copied from a read) are dropped, so a
-    caller may pass back an entry it read. `previous` is kept only with an `expires_at`.
-    """
+def _check_weight(raw: Mapping[str, Any]) -> float:
     weight = raw.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float):
         raise ValueError("activation entry weight must be a number")
     weight = float(weight)
     if not math.isfinite(weight) or not 0.0 <= weight <= 1.0:
         raise ValueError("activation entry weight must be between 0 and 1")
+    return weight
+
+
+def _check_mode(raw: Mapping[str, Any]) -> str | None:
     mode = raw.get("effective_mode")
     if mode is not None and mode not in EFFECTIVE_MODES:
         raise ValueError(f"unknown effective_mode {mode!r}")
+    return mode
+
+
+def _check_run_id(raw: Mapping[str, Any]) -> str | None:
     run_id = raw.get("run_id")
     if run_id is not None and not isinstance(run_id, str):
         raise ValueError("activation entry run_id must be a string or null")
+    return run_id
+
+
+def _check_expires_at(raw: Mapping[str, Any]) -> Any:
     expires_at = raw.get("expires_at")
     if expires_at is not None:
         parse_time(str(expires_at))  # refuses anything but the entry time format
+    return expires_at
+
+
+def normalize(raw: Mapping[str, Any], *, ts: str) -> Entry:
+    """The stored form of `raw` (without `version`), written at `ts`.
+
+    Unknown keys (such as `version`, `etag`, `strategy_id` copied from a read) are dropped, so a
+    caller may pass back an entry it read. `previous` is kept only with an `expires_at`.
+    """
+    weight = _check_weight(raw)
+    mode = _check_mode(raw)
+    run_id = _check_run_id(raw)
+    expires_at = _check_expires_at(raw)
     previous = raw.get("previous") if expires_at is not None else None
     return {
         "active": _check_bool(raw, "active", False),
@@ -237,3 +257,15 @@ def entries_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Entry]:
         key = (str(entry.pop("strategy_id")), str(entry.pop("side")))
         result[key] = entry
     return result
+
+
+def set_body(
+    world_id: str, version: int, entries: dict[Key, Entry], state_hash: str
+) -> dict[str, Any]:
+    """A whole set's body: `{"world_id", "version", "state_hash", "entries"}`, keys sorted."""
+    return {
+        "world_id": world_id,
+        "version": version,
+        "state_hash": state_hash,
+        "entries": [envelope(world_id, key, entries[key], state_hash) for key in sorted(entries)],
+    }

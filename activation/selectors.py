@@ -1,123 +1,31 @@
-"""Reads of the activation set for the API and the admin.
+"""Reads of activation history for the API and the admin: point in time, the console's view,
+what was live. They only read.
 
-`read_entry` is the Gateway's hot path: in steady state it is one store round trip (one Lua call
-on Redis) and no database query. Only the unusual cases do more: an expired override is reverted
-before answering, and a set Redis lost is rebuilt (or answered as inactive meanwhile).
+The current set and its entries are read by `activation.services.reads`, because reading them can
+write: an expired override is reverted first, and a set Redis lost is rebuilt.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from activation.apply.models import ApplyRun
-from activation.entries import Entry, Key, entry_etag, envelope, is_expired, now_text, set_hash
+from activation.entries import Entry, Key, entry_etag, set_body, set_hash
 from activation.history import REPLAYED_AUDIT_EVENTS, recorded_state
-from activation.store import EntryRead, SetState, get_store
+
+# TEMPORARY: `activation/api/views.py` (rewritten on another branch) still reads the current set
+# here; once merged it imports them from `activation.services.reads` and this line goes, with its
+# `ignore_imports` entry in pyproject.toml.
+from activation.services.reads import read_entry, read_set  # noqa: E402
+from activation.store import SetState
 from activation.store.watermark import highest_issued
 from policies.models import PolicyApproval, WorldPolicy
 from worlds.models import AUDITED_VERSION, WorldAuditLog
 from worldservice.clock import rfc3339
-from worldservice.state_hashes import StateHash
 
-logger = logging.getLogger(__name__)
-
-
-def _recovered(world_id: str) -> bool:
-    """The store lost (or never had) the world's counter: ready it; False → answer inactive."""
-    from activation.services.recovery import ensure_ready
-
-    try:
-        return ensure_ready(world_id)
-    except Exception:
-        logger.exception("could not rebuild the activation set of %s", world_id)
-        return False
-
-
-def _expire(world_id: str, keys: list[Key] | None) -> None:
-    from activation.services.expiry import expire_lazily
-
-    try:
-        expire_lazily(world_id, keys)
-    except Exception:
-        logger.exception("could not revert the expired overrides of %s", world_id)
-
-
-def read_entry(
-    world_id: str, strategy_id: str, side: str, *, first_read: EntryRead | None = None
-) -> dict[str, Any] | None:
-    """The entry's ActivationEnvelope, or None (no entry, or the set is being rebuilt).
-
-    `first_read` is the store read when the request already made it (see `worlds.hot_reads`).
-    """
-    store = get_store()
-    got = first_read if first_read is not None else store.get(world_id, strategy_id, side)
-    if not got.ready:
-        if not _recovered(world_id):
-            return None
-        got = store.get(world_id, strategy_id, side)
-    entry = got.entry
-    if entry is not None and entry.get("expires_at") and is_expired(entry, now_text()):
-        _expire(world_id, [(strategy_id, side)])
-        got = store.get(world_id, strategy_id, side)
-        entry = got.entry
-    if entry is None:
-        return None
-    state_hash = got.state_hash or store.hash_state(world_id).state_hash
-    return envelope(world_id, (strategy_id, side), entry, state_hash)
-
-
-def _current_set(world_id: str) -> SetState | None:
-    store = get_store()
-    state = store.get_all(world_id)
-    if not state.ready:
-        if not _recovered(world_id):
-            return None
-        state = store.get_all(world_id)
-    moment = now_text()
-    if any(is_expired(entry, moment) for entry in state.entries.values()):
-        _expire(world_id, None)
-        state = store.get_all(world_id)
-    return state
-
-
-def _set_body(
-    world_id: str, version: int, entries: dict[Key, Entry], state_hash: str
-) -> dict[str, Any]:
-    return {
-        "world_id": world_id,
-        "version": version,
-        "state_hash": state_hash,
-        "entries": [envelope(world_id, key, entries[key], state_hash) for key in sorted(entries)],
-    }
-
-
-def read_set(world_id: str) -> tuple[dict[str, Any], bool]:
-    """(`{"world_id", "version", "state_hash", "entries"}`, whether it is the real set).
-
-    While the set is being rebuilt the answer is the empty set at the highest version issued
-    (so a consumer holding that version sees its hash change) and must not be cached.
-    """
-    state = _current_set(world_id)
-    if state is None:
-        return _set_body(world_id, highest_issued(world_id), {}, set_hash(world_id, {})), False
-    return _set_body(world_id, state.version, state.entries, state.state_hash), True
-
-
-def read_state_hash(world_id: str) -> StateHash:
-    """`{"state_hash", "version"}` of the whole set (of the empty set while it is rebuilt).
-
-    The reader of the state hash topic `activation` (registered in `activation.apps`).
-    """
-    store = get_store()
-    hashed = store.hash_state(world_id)
-    if not hashed.ready:
-        if not _recovered(world_id):
-            return {"state_hash": set_hash(world_id, {}), "version": highest_issued(world_id)}
-        hashed = store.hash_state(world_id)
-    return {"state_hash": hashed.state_hash, "version": hashed.version}
+__all__ = ["read_entry", "read_set"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +81,7 @@ def state_at(world_id: str, at: dt.datetime) -> dict[str, Any]:
         .first()
     )
     return {
-        **_set_body(world_id, recorded.version, recorded.entries, state_hash),
+        **set_body(world_id, recorded.version, recorded.entries, state_hash),
         "at": rfc3339(at),
         "policy_version": _policy_version_at(world_id, at),
         "last_changed_by": last[0] if last else None,
@@ -259,10 +167,10 @@ def _console_entry(world_id: str, key: Key, entry: Entry, writers: dict[int, str
     )
 
 
-def console_state(world_id: str) -> ConsoleState:
+def console_state(world_id: str, state: SetState | None) -> ConsoleState:
     """The world's activation set for the console: each entry with its version, the time of its
-    last write and who made it. Expired overrides are reverted first, as for any read."""
-    state = _current_set(world_id)
+    last write and who made it. `state` is the set as `activation.services.reads.ready_set`
+    found it (expired overrides reverted); None while the set is being rebuilt."""
     if state is None:
         return ConsoleState(world_id, False, highest_issued(world_id), set_hash(world_id, {}), [])
     writers = writers_by_version(

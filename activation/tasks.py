@@ -1,21 +1,20 @@
 """Celery tasks of the activation app: thin wrappers that take ids and call a service.
 
-The periodic ones are scheduled in `worldservice.beat`.
+The periodic ones are scheduled in `worldservice.beat`. The 2-phase apply's tasks live with it
+(`activation/apply/tasks.py`); importing them here is how Celery, which looks in each app's
+`tasks` module, finds them.
 """
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
-from activation.apply.models import ApplyRun
-from activation.apply.services import await_recording, carry_out_apply, reap_stale_applies
+from activation.apply.tasks import apply_run, reap_stale_applies_task
 from activation.services.expiry import expire_overrides as expire_due_overrides
 from activation.services.snapshots import snapshot_all_worlds as snapshot_worlds
 from worldservice.context import correlation_scope
 
-logger = logging.getLogger(__name__)
+__all__ = ["apply_run", "expire_overrides", "reap_stale_applies_task", "snapshot_all_worlds"]
 
 
 @shared_task(name="activation.tasks.expire_overrides", ignore_result=True)
@@ -30,26 +29,3 @@ def snapshot_all_worlds() -> int:
     """Snapshot every world's activation set that changed since its last snapshot."""
     with correlation_scope(None):
         return snapshot_worlds(reason="periodic")
-
-
-@shared_task(name="activation.apply_run", acks_late=True)
-def apply_run(run_pk: int, world_id: str | None = None) -> None:
-    """Carry out one apply run (its stages are fenced, so a redelivery is harmless).
-
-    `world_id` is sent when the task leaves before its run commits: it first waits for that.
-    """
-    if world_id is not None:
-        await_recording(world_id)
-    found = ApplyRun.objects.filter(pk=run_pk).values_list("correlation_id", flat=True)
-    if not found:
-        logger.warning("apply run %s was not recorded (its request rolled back)", run_pk)
-        return
-    with correlation_scope(found[0]):
-        carry_out_apply(run_pk)
-
-
-@shared_task(name="activation.reap_stale_applies", ignore_result=True)
-def reap_stale_applies_task() -> list[str]:
-    """Roll back runs whose worker died: no world stays frozen."""
-    with correlation_scope(None):
-        return reap_stale_applies()

@@ -6,7 +6,9 @@ class PoliciesConfig(AppConfig):
     verbose_name = "Policies"
 
     def ready(self) -> None:
-        from policies.selectors import policy_state_hash
+        from policies.selectors import describe_default_policy, policy_state_hash
+        from worlds import hooks
         from worldservice.state_hashes import register_state_hash_topic
 
         register_state_hash_topic("policy", policy_state_hash)
+        hooks.add_describer(describe_default_policy)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from worldservice.canonical import content_hash
-from worldservice.clock import rfc3339
+from worldservice.wire_time import rfc3339
 
 DEFAULT_TTL_SECONDS = 300
 HOLD_TTL_SECONDS = 120

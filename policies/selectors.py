@@ -18,7 +18,7 @@ from policies.models import (
     WorldPolicy,
 )
 from worlds.models import World
-from worlds.roles import approvable_worlds
+from worlds.roles import world_permissions
 from worlds.selectors import get_world
 from worldservice.api.errors import NotFound
 from worldservice.json_values import JSONValueAt
@@ -84,7 +84,8 @@ def versions_awaiting_review(user: User | AnonymousUser) -> QuerySet[WorldPolicy
         return WorldPolicy.objects.none()
     return (
         WorldPolicy.objects.filter(
-            status=PolicyStatus.DRAFT, world__in=approvable_worlds(user).values("pk")
+            status=PolicyStatus.DRAFT,
+            world__in=world_permissions.approvable_worlds(user).values("pk"),
         )
         .exclude(created_by_id=user.pk)
         .exclude(approvals__user_id=user.pk)

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from rebalancing.allocation.announce import announce_plan
 from rebalancing.allocation.bus import OutboxBus
 from rebalancing.allocation.plan import AllocationContext, AllocationExecutionPlan, AllocationOrder
 from rebalancing.allocation.ports import AllocationStorage, EventBus, PlanExecutor, StorageConflict
 from rebalancing.allocation.seam import AllocationSeam
 from rebalancing.allocation.storage import DjangoAuditTrail, record_run, replayed_run
-from rebalancing.announce import announce_plan
 from rebalancing.models import RebalanceKind
 from rebalancing.planner import (
     InputBounds,
@@ -27,7 +27,7 @@ from rebalancing.planner import (
     worlds_named,
 )
 from rebalancing.planner.parse import WORLD_ID_RE
-from worlds.roles import Role, require_role
+from worlds.roles import Role, world_permissions
 from worldservice.api.errors import ServiceError
 from worldservice.canonical import content_hash
 from worldservice.limits import (
@@ -77,16 +77,10 @@ def plan(request: RebalanceRequest) -> RebalancePlan:
         raise RebalanceRefused(exc) from exc
 
 
-def require_role_on_all(user: User, world_ids: set[str], needed: Role) -> None:
-    """The caller needs `needed` on every world the request names; an unseen world is 404."""
-    for world_id in sorted(world_ids):
-        require_role(user, world_id, needed)
-
-
 def apply_rebalancing(*, actor: User, data: Mapping[str, Any]) -> dict[str, Any]:
     """Plan and record: audit rows and events per world; idempotent with a run_id."""
     request = parse(data)
-    require_role_on_all(actor, worlds_named(request), Role.OPERATOR)
+    world_permissions.require_on_all(actor, worlds_named(request), Role.OPERATOR)
     fingerprint = content_hash(dict(data))
     replay = replayed_run(RebalanceKind.REBALANCING_APPLY, request.run_id, fingerprint)
     if replay is not None:
@@ -171,7 +165,7 @@ def _allocation_context(
     """Stage 2: the planner request from the recorded shares, role checks, and any replay."""
     before = storage.recorded_allocations(_well_formed_ids(order.allocations))
     request = parse(_planner_body(order, before))
-    require_role_on_all(actor, worlds_named(request), Role.OPERATOR)
+    world_permissions.require_on_all(actor, worlds_named(request), Role.OPERATOR)
     fingerprint = content_hash(dict(order.data))
     replay = storage.replayed(order.run_id, fingerprint)
     if replay is not None:

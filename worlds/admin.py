@@ -24,7 +24,7 @@ from worlds.admin_members import change_members, members_context
 from worlds.change_review_items import world_changes_awaiting
 from worlds.governance import below_floor, default_approvals, floor_message, min_approvals
 from worlds.models import ApiToken, World, WorldChange, WorldEvent
-from worlds.roles import Role, owned_worlds, visible_worlds, world_role
+from worlds.roles import world_permissions
 from worlds.services import tokens as token_services
 from worlds.services import worlds as world_services
 from worlds.services.world_writes import EDITABLE_FIELDS
@@ -97,34 +97,26 @@ class WorldAdmin(admin.ModelAdmin):
     # --- per-world roles decide ------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[World]:
-        return visible_worlds(request.user, super().get_queryset(request))
-
-    def _role(self, request: HttpRequest, obj: World) -> Role | None:
-        return world_role(request.user, obj.pk)
+        return world_permissions.visible_worlds(request.user, super().get_queryset(request))
 
     def has_view_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
-        if not super().has_view_permission(request, obj):
-            return False
-        return obj is None or self._role(request, obj) is not None
+        return world_permissions.admin_may_view(request.user, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
-        if not super().has_view_permission(request):
-            return False
         if obj is None:  # "may change some world": each world's page asks again, with the world
-            return self._owns_any(request)
-        role = self._role(request, obj)
-        return role is not None and role >= Role.OWNER
+            return world_permissions.opens_world_pages(request.user) and self._owns_any(request)
+        return world_permissions.admin_may_change(request.user, obj)
 
     def _owns_any(self, request: HttpRequest) -> bool:
         owns: bool | None = getattr(request, "_owns_a_world", None)
         if owns is None:
-            owns = owned_worlds(request.user).exists()
+            owns = world_permissions.owned_worlds(request.user).exists()
             setattr(request, "_owns_a_world", owns)  # noqa: B010 - asked several times a page
         return owns
 
     def has_delete_permission(self, request: HttpRequest, obj: World | None = None) -> bool:
         if obj is None:
-            return request.user.is_superuser  # no bulk deletion: owners delete one world
+            return world_permissions.may_delete_in_bulk(request.user)
         return self.has_change_permission(request, obj)
 
     # --- the world's page: links and members -------------------------------------------------

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from worlds.models import World
-from worlds.roles import ROLE_LABELS, Role, world_role
+from worlds.roles import ROLE_LABELS, Role, world_permissions
 from worlds.selectors import list_members
 from worlds.services.members import remove_member, set_member_role
 from worldservice.api.actors import acting_user
@@ -38,10 +38,10 @@ class MemberForm(forms.Form):
 
 def members_context(request: HttpRequest, world: World) -> dict[str, Any]:
     """What the world's page shows of its members, and whether this user may change them."""
-    role = world_role(request.user, world.id)
+    role = world_permissions.role(request.user, world.id)
     return {
         "members": list_members(world.id),
-        "can_manage_members": role is not None and role >= Role.OWNER,
+        "can_manage_members": world_permissions.suffices(role, Role.OWNER),
         "world_role": role.label if role is not None else None,
         "role_labels": ROLE_LABELS,
     }
@@ -52,12 +52,11 @@ def change_members(request: HttpRequest, world: World) -> HttpResponse:
     back = reverse("admin:worlds_world_change", args=[world.pk]) + "#members"
     if request.method != "POST":
         return HttpResponseRedirect(back)
-    role = world_role(request.user, world.id)
-    if role is None or role < Role.OWNER:
-        held = f"you are {role.label}" if role is not None else "you hold no role on it"
-        messages.error(
-            request, f"Changing members needs the owner role on world {world.id!r}; {held}."
-        )
+    refusal = world_permissions.role_refusal(
+        world_permissions.role(request.user, world.id), Role.OWNER, world.id, "Changing members"
+    )
+    if refusal is not None:
+        messages.error(request, refusal)
         return HttpResponseRedirect(back)
     form = MemberForm(request.POST)
     if not form.is_valid():

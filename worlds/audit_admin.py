@@ -26,10 +26,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from activation.selectors import live_at
 from worlds.audit import AUDIT_EVENTS, row_chain_problem, verify_world_chain
 from worlds.audit_export import EXPORT_FORMATS, export_response
+from worlds.hooks import live_at
 from worlds.models import World, WorldAuditLog
+from worlds.roles import world_permissions
 from worlds.selectors import previous_row_hashes
 from worldservice.admin_lists import InputFilter, LargeTablePaginator
 from worldservice.clock import parse_rfc3339
@@ -361,6 +362,9 @@ class WorldAuditLogAdmin(ReadOnlyAdmin):
             path("live-at/", view(self.live_at_view), name="worlds_worldauditlog_live_at"),
             *super().get_urls(),
         ]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return world_permissions.is_auditor(request.user)
 
     def _require_auditor(self, request: HttpRequest) -> None:
         if not self.has_view_permission(request):

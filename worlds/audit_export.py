@@ -1,5 +1,6 @@
-"""Exporting audit rows as CSV or JSON Lines, streamed: the one implementation behind
-`GET /audit?format=csv|jsonl` and the admin's **Export CSV** / **Export JSONL** buttons.
+"""An audit row's JSON form (`audit_json`, also `GET /audit`'s), and exporting rows as CSV or
+JSON Lines, streamed: the one implementation behind `GET /audit?format=csv|jsonl` and the admin's
+**Export CSV** / **Export JSONL** buttons.
 
 Rows leave in the order of the queryset given (callers pass them oldest first, the chain's order)
 and are read in chunks, so an export of any size holds one chunk in memory at a time.
@@ -11,12 +12,13 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-from worlds.api.serializers import audit_json
 from worlds.models import WorldAuditLog
+from worldservice.clock import rfc3339
 
 EXPORT_FORMATS = ("csv", "jsonl")
 AUDIT_COLUMNS = (
@@ -33,6 +35,21 @@ AUDIT_COLUMNS = (
 )
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 CHUNK_ROWS = 500
+
+
+def audit_json(row: WorldAuditLog) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "world_id": row.world_id or None,
+        "actor": row.actor,
+        "event": row.event,
+        "request": row.request,
+        "result": row.result,
+        "created_at": rfc3339(row.created_at),
+        "correlation_id": row.correlation_id,
+        "prev_hash": row.prev_hash or None,
+        "hash": row.hash,
+    }
 
 
 def _csv_lines(rows: QuerySet[WorldAuditLog]) -> Iterator[str]:

@@ -7,7 +7,7 @@ not even a superuser, reviews what they wrote or requested themselves. The API, 
 
 from __future__ import annotations
 
-from worlds.roles import APPROVE_PERMISSION, User, can_approve
+from worlds.roles import APPROVE_PERMISSION, User, world_permissions
 from worldservice.api.errors import Forbidden
 
 
@@ -23,7 +23,7 @@ def review_refusal(
     """
     if author_id is not None and author_id == user.pk:
         return Forbidden(f"You {authored}; another approver must review it.", code="self_approval")
-    if not can_approve(user, world_id):
+    if not world_permissions.can_approve(user, world_id):
         return Forbidden(
             f"Reviewing {subject} needs the {APPROVE_PERMISSION} permission, "
             "globally or on this world."

@@ -1,4 +1,4 @@
-"""The one DRF permission class for world-scoped routes.
+"""The one DRF permission class for world-scoped routes; the rules are `worlds.roles`'s policy.
 
 Each view names the role a method needs. The caller's role is looked up before any handler runs:
 no role is 404 (a world's existence is not leaked), too low a role is 403.
@@ -13,9 +13,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from worlds.hot_reads import prefetched, roles_generation_key
-from worlds.roles import Role, can_approve, require_role, world_role
-from worlds.selectors import get_world
-from worldservice.api.errors import NotFound
+from worlds.roles import Role, world_permissions
 
 ROLE_ATTRIBUTE = "world_role"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -34,10 +32,10 @@ class WorldRolePermission(BasePermission):
         world_id: str = view.kwargs["world_id"]
         needed: Role | None = view.required_role(request)
         if needed is None:  # the view checks access itself (e.g. approvers without a role)
-            setattr(request, ROLE_ATTRIBUTE, world_role(request.user, world_id))
+            setattr(request, ROLE_ATTRIBUTE, world_permissions.role(request.user, world_id))
             return True
         generation = (prefetched(request) or {}).get(roles_generation_key(world_id))
-        role = require_role(request.user, world_id, needed, generation=generation)
+        role = world_permissions.require(request.user, world_id, needed, generation=generation)
         setattr(request, ROLE_ATTRIBUTE, role)
         return True
 
@@ -65,10 +63,7 @@ def require_member_or_approver(request: Request, world_id: str) -> None:
     Call after `WorldRolePermission` ran with no required role: without a role and without the
     approver permission the world does not exist for the caller (404), as everywhere else.
     """
-    if request_role(request) is None:
-        if not can_approve(request.user, world_id):
-            raise NotFound(f"World {world_id!r} does not exist.")
-        get_world(world_id)
+    world_permissions.require_member_or_approver(request.user, world_id, request_role(request))
 
 
 class ReviewableWorldView(WorldScopedView):

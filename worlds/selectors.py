@@ -17,7 +17,7 @@ from worlds.models import (
     WorldState,
     WorldUserObjectPermission,
 )
-from worlds.roles import User, approvable_worlds, role_from_codenames, visible_worlds
+from worlds.roles import User, world_permissions
 from worldservice.api.errors import NotFound
 
 
@@ -55,7 +55,7 @@ def list_members(world_id: str) -> list[dict[str, str]]:
         codenames_by_user.setdefault(username, set()).add(codename)
     members = []
     for username in sorted(codenames_by_user):
-        role = role_from_codenames(codenames_by_user[username])
+        role = world_permissions.role_from_codenames(codenames_by_user[username])
         if role is not None:
             members.append({"user": username, "role": role.label})
     return members
@@ -111,7 +111,8 @@ def visible_world_changes(user: User) -> QuerySet[WorldChange]:
     """Changes of the worlds `user` holds a role on, or may approve on (to review them)."""
     return _with_reviews(
         WorldChange.objects.filter(
-            Q(world__in=visible_worlds(user)) | Q(world__in=approvable_worlds(user))
+            Q(world__in=world_permissions.visible_worlds(user))
+            | Q(world__in=world_permissions.approvable_worlds(user))
         )
     )
 
@@ -127,7 +128,8 @@ def world_changes_awaiting_review(user: User) -> QuerySet[WorldChange]:
     return (
         _with_reviews(
             WorldChange.objects.filter(
-                status=WorldChangeStatus.PENDING, world__in=approvable_worlds(user)
+                status=WorldChangeStatus.PENDING,
+                world__in=world_permissions.approvable_worlds(user),
             )
         )
         .exclude(requested_by_id=user.pk)

@@ -17,7 +17,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.dispatch import receiver
 
 from worlds.models import World, WorldGroupObjectPermission, WorldUserObjectPermission
-from worlds.roles import forget_role
+from worlds.roles import world_permissions
 from worlds.services.tokens import forget_user_tokens
 
 SUPERUSER_BEFORE = "_worldservice_was_superuser"
@@ -53,7 +53,7 @@ def _user_deleted(sender: Any, instance: User, **kwargs: Any) -> None:
 @receiver(post_save, sender=WorldUserObjectPermission)
 @receiver(post_delete, sender=WorldUserObjectPermission)
 def _user_grant_changed(sender: Any, instance: WorldUserObjectPermission, **kwargs: Any) -> None:
-    forget_role(instance.content_object_id, instance.user_id)
+    world_permissions.forget(instance.content_object_id, instance.user_id)
 
 
 @receiver(post_save, sender=WorldGroupObjectPermission)
@@ -97,4 +97,4 @@ def _forget_roles(world_ids: Iterable[str], user_ids: Iterable[int]) -> None:
     users = list(user_ids)
     for world_id in world_ids:
         for user_id in users:
-            forget_role(world_id, user_id)
+            world_permissions.forget(world_id, user_id)

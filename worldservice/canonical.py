@@ -8,7 +8,7 @@ import json
 import math
 from typing import Any
 
-from worldservice.clock import rfc3339
+from worldservice.wire_time import rfc3339
 
 
 def json_safe(value: Any) -> Any:

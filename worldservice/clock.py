@@ -1,4 +1,7 @@
-"""Time on the wire: RFC 3339 in UTC with `Z`."""
+"""Reading time off the wire: RFC 3339 with an offset, within the service's bounds.
+
+Writing it is `worldservice/wire_time.py`, which needs no Django (the pure libraries use it).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,11 @@ import datetime as dt
 
 from django.utils.dateparse import parse_datetime
 
+from worldservice.wire_time import rfc3339
+
+__all__ = ["TIME_HINT", "parse_rfc3339", "rfc3339"]
+
 TIME_HINT = "Expected an RFC 3339 time from 1900 to 2999 with an offset, e.g. 2025-08-28T09:00:00Z."
-
-
-def rfc3339(moment: dt.datetime, *, seconds: bool = False) -> str:
-    """UTC RFC 3339 with a `Z`; `seconds=True` drops the fraction (envelope precision)."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetimes have no place on the wire")
-    moment = moment.astimezone(dt.UTC)
-    if seconds:
-        moment = moment.replace(microsecond=0)
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def parse_rfc3339(value: str) -> dt.datetime | None:

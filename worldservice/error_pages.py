@@ -1,8 +1,8 @@
 """Error answers: admin-styled HTML pages under `/admin/`, the API's JSON everywhere else.
 
-Django calls the `handler400/403/404/500` named in `worldservice/urls.py`; each picks the page or
-the JSON body (`worldservice.api.errors`) by the request's path. A `ServiceError` a service raises
-inside an admin page becomes the same page with the service's own sentence and status
+Django calls the `handler400/403/404/500` named in `config/urls.py`; each picks the page or
+the JSON body (`worldservice.api.error_handlers`) by the request's path. A `ServiceError` a
+service raises inside an admin page becomes the same page with the service's own sentence and status
 (`AdminServiceErrorMiddleware`), never a 500.
 """
 
@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from worldservice.api import errors as api_errors
+from worldservice.api import error_handlers as api_errors
 from worldservice.api.errors import ServiceError
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from activation.apply.models import ApplyPhase, ApplyRun
 from activation.apply.services import ApplyRequest, request_apply
-from activation.tasks import apply_run
+from activation.apply.tasks import apply_run
 from policies.api.decide_serializers import EvaluateSerializer
 from policies.services.evaluations import EvaluationRequest
 from worlds.permissions import WorldScopedView

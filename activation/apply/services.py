@@ -38,7 +38,7 @@ from activation.apply.stages import (
 )
 from activation.services.changes import event_data
 from activation.services.recovery import ensure_ready
-from activation.snapshots import take_snapshot
+from activation.services.snapshots import take_snapshot
 from activation.store import get_store
 from activation.store.base import WriteOutcome
 from policies.models import EvaluationRun, EvaluationStatus, WorldDecisions

@@ -1,6 +1,8 @@
-"""Activation services: overrides, expiry, snapshots and recovery.
+"""Activation services: overrides, expiry, snapshots, recovery, and reads of the current set.
 
-The store itself is `activation.store`; reads for the API are `activation.selectors`.
+The store itself is `activation.store`. Reads of the current set are services
+(`activation.services.reads`) because they may revert an expired override or rebuild a lost set;
+reads of history are `activation.selectors`.
 """
 
 from activation.services.changes import SYSTEM_ACTOR, event_data, publish_changes

@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 from django.db import transaction
 
-from activation.entries import Key, entry_etag, is_expired, now_text, revert_target
+from activation.entries import Entry, Key, entry_etag, is_expired, now_text, revert_target
 from activation.locks import expiry_lock_name, world_mutex
 from activation.services.changes import SYSTEM_ACTOR, publish_changes
 from activation.services.snapshots import take_snapshot
@@ -29,26 +29,30 @@ LAZY_WAIT_SECONDS = 2.0
 LAZY_LOCK_SECONDS = 15.0
 
 
+def _due(world_id: str, keys: Collection[Key] | None, moment: str) -> dict[Key, Entry]:
+    """The world's entries (all, or among `keys`) whose override expired by `moment`."""
+    state = get_store().get_all(world_id)
+    if not state.ready:
+        return {}
+    return {
+        key: entry
+        for key, entry in state.entries.items()
+        if (keys is None or key in keys) and is_expired(entry, moment)
+    }
+
+
 def expire_locked(
     world_id: str, *, keys: Collection[Key] | None = None, now: str | None = None
 ) -> int:
     """Revert the world's expired overrides (all, or among `keys`); the caller holds the world
     lock in its transaction. Returns how many entries were reverted."""
     moment = now or now_text()
-    store = get_store()
-    state = store.get_all(world_id)
-    if not state.ready:
-        return 0
-    due = {
-        key: entry
-        for key, entry in state.entries.items()
-        if (keys is None or key in keys) and is_expired(entry, moment)
-    }
+    due = _due(world_id, keys, moment)
     if not due:
         return 0
     changes = {key: revert_target(entry, moment) for key, entry in due.items()}
     try:
-        outcome = store.apply_changes(
+        outcome = get_store().apply_changes(
             world_id,
             changes,
             expected={key: entry_etag(world_id, key, entry) for key, entry in due.items()},

@@ -21,7 +21,7 @@ from activation.history import recorded_state
 from activation.locks import rebuild_lock_name, world_mutex
 from activation.models import ActivationCounter, ActivationSnapshot
 from activation.services.changes import SYSTEM_ACTOR, publish_changes
-from activation.services.snapshots import take_snapshot
+from activation.services.snapshot_rows import snapshot_ready_set
 from activation.store import get_store
 from activation.store.watermark import highest_issued, locked_counter
 from worlds.models import World, WorldState
@@ -117,10 +117,52 @@ def restore_world(
             reason=f"rebuilt from snapshot v{recorded.snapshot_version or 0} "
             f"and {recorded.replayed} later change(s)",
         )
-        take_snapshot(world_id, reason=cause)
+        snapshot_ready_set(world_id, cause)  # the set was just rebuilt: the store holds it
     return RestoreResult(
         world_id, outcome.version, len(entries), recorded.snapshot_version, recorded.replayed
     )
+
+
+def _worlds_to_restore(world_id: str | None) -> list[str]:
+    """The one named, or every world with an issued version or a snapshot."""
+    if world_id is not None:
+        if not World.objects.filter(pk=world_id).exists():
+            raise NotFound(f"World {world_id!r} does not exist.")
+        return [world_id]
+    with_versions = set(
+        ActivationCounter.objects.filter(version__gt=0).values_list("world_id", flat=True)
+    )
+    with_snapshots = set(ActivationSnapshot.objects.values_list("world_id", flat=True))
+    return sorted(
+        World.objects.filter(pk__in=with_versions | with_snapshots).values_list("id", flat=True)
+    )
+
+
+def _kept(world_id: str) -> RestoreResult | None:
+    """Without `force`: the answer for a world that needs no rebuild, or None if it does."""
+    store = get_store()
+    if store.is_ready(world_id):
+        return RestoreResult(world_id, store.version(world_id), -1, None, 0, restored=False)
+    if (
+        highest_issued(world_id) == 0
+        and not ActivationSnapshot.objects.filter(world_id=world_id).exists()
+    ):
+        store.initialize(world_id)  # never written: an empty set is the whole truth
+        return RestoreResult(world_id, 0, 0, None, 0, restored=False)
+    return None
+
+
+def _rebuilt(world_id: str, *, force: bool, wait_seconds: float) -> RestoreResult:
+    """Rebuild one world's set under the rebuild lock (unless another process just did)."""
+    with world_mutex(
+        rebuild_lock_name(world_id), timeout=REBUILD_LOCK_SECONDS, wait=wait_seconds
+    ) as acquired:
+        if not acquired:
+            raise RuntimeError(f"another process is rebuilding world {world_id!r}; try again")
+        store = get_store()
+        if not force and store.is_ready(world_id):
+            return RestoreResult(world_id, store.version(world_id), -1, None, 0, False)
+        return restore_world(world_id, cause="restore" if force else "rebuild")
 
 
 def restore_worlds(
@@ -130,40 +172,10 @@ def restore_worlds(
 
     Worlds considered: the one named, or every world with an issued version or a snapshot.
     """
-    store = get_store()
-    if world_id is not None:
-        if not World.objects.filter(pk=world_id).exists():
-            raise NotFound(f"World {world_id!r} does not exist.")
-        world_ids = [world_id]
-    else:
-        with_versions = set(
-            ActivationCounter.objects.filter(version__gt=0).values_list("world_id", flat=True)
-        )
-        with_snapshots = set(ActivationSnapshot.objects.values_list("world_id", flat=True))
-        world_ids = sorted(
-            World.objects.filter(pk__in=with_versions | with_snapshots).values_list("id", flat=True)
-        )
     results = []
-    for name in world_ids:
-        if not force and store.is_ready(name):
-            version = store.version(name)
-            results.append(RestoreResult(name, version, -1, None, 0, restored=False))
-            continue
-        if (
-            not force
-            and highest_issued(name) == 0
-            and not ActivationSnapshot.objects.filter(world_id=name).exists()
-        ):
-            store.initialize(name)
-            results.append(RestoreResult(name, 0, 0, None, 0, restored=False))
-            continue
-        with world_mutex(
-            rebuild_lock_name(name), timeout=REBUILD_LOCK_SECONDS, wait=wait_seconds
-        ) as acquired:
-            if not acquired:
-                raise RuntimeError(f"another process is rebuilding world {name!r}; try again")
-            if not force and store.is_ready(name):
-                results.append(RestoreResult(name, store.version(name), -1, None, 0, False))
-                continue
-            results.append(restore_world(name, cause="restore" if force else "rebuild"))
+    for name in _worlds_to_restore(world_id):
+        kept = None if force else _kept(name)
+        results.append(
+            kept if kept is not None else _rebuilt(name, force=force, wait_seconds=wait_seconds)
+        )
     return results

@@ -4,49 +4,27 @@ from __future__ import annotations
 
 import logging
 
-from activation.entries import snapshot_rows
 from activation.models import ActivationCounter, ActivationSnapshot
-from activation.store import get_store
-from activation.store.watermark import note_issued
+from activation.services.recovery import ensure_ready
+from activation.services.snapshot_rows import latest_snapshot, snapshot_ready_set
 from worlds.models import World
 from worldservice.api.errors import DependencyUnavailable
 
 logger = logging.getLogger(__name__)
 
-REASON_MAX = 64
-
-
-def latest_snapshot(world_id: str) -> ActivationSnapshot | None:
-    return ActivationSnapshot.objects.filter(world_id=world_id).order_by("-version", "-id").first()
+__all__ = ["latest_snapshot", "snapshot_all_worlds", "take_snapshot"]
 
 
 def _take(world_id: str, reason: str) -> tuple[ActivationSnapshot, bool]:
-    store = get_store()
-    state = store.get_all(world_id)
-    if not state.ready:
-        from activation.services.recovery import ensure_ready
-
-        if not ensure_ready(world_id):
-            raise DependencyUnavailable(
-                f"The activation set of world {world_id!r} is being rebuilt; no snapshot taken.",
-                code="activation_rebuilding",
-            )
-        state = store.get_all(world_id)
-    latest = latest_snapshot(world_id)
-    if latest is not None and (latest.version, latest.state_hash) == (
-        state.version,
-        state.state_hash,
-    ):
-        return latest, False
-    snapshot = ActivationSnapshot.objects.create(
-        world_id=world_id,
-        version=state.version,
-        entries=snapshot_rows(state.entries),
-        state_hash=state.state_hash,
-        reason=reason[:REASON_MAX],
-    )
-    note_issued(world_id, state.version)
-    return snapshot, True
+    taken = snapshot_ready_set(world_id, reason)
+    if taken is None and ensure_ready(world_id):  # a set the store lost is rebuilt first
+        taken = snapshot_ready_set(world_id, reason)
+    if taken is None:
+        raise DependencyUnavailable(
+            f"The activation set of world {world_id!r} is being rebuilt; no snapshot taken.",
+            code="activation_rebuilding",
+        )
+    return taken
 
 
 def take_snapshot(world_id: str, reason: str = "") -> ActivationSnapshot:

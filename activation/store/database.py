@@ -59,6 +59,43 @@ def _keys_filter(keys: list[Key]) -> Q:
     return condition
 
 
+def _stored_rows(world_id: str, keys: list[Key]) -> dict[Key, ActivationRow]:
+    rows = ActivationRow.objects.filter(world_id=world_id).filter(_keys_filter(keys))
+    return {(row.strategy_id, row.side): row for row in rows}
+
+
+def _check_etags(
+    world_id: str, before: Mapping[Key, Entry | None], expected: Expected | None
+) -> None:
+    """The compare of compare-and-set: each expected etag (None: absent) must be current."""
+    for key, wanted in (expected or {}).items():
+        current = before[key]
+        current_etag = make_etag(world_id, key, current["version"]) if current else None
+        if current_etag != wanted:
+            raise EtagMismatch(world_id, key, current_etag)
+
+
+def _write_row(
+    world_id: str, key: Key, entry: Entry | None, version: int, row: ActivationRow | None
+) -> None:
+    """Store one entry at `version` (None removes it)."""
+    if entry is None:
+        if row is not None:
+            row.delete()
+        return
+    expires_at = entry["expires_at"]
+    ActivationRow.objects.update_or_create(
+        world_id=world_id,
+        strategy_id=key[0],
+        side=key[1],
+        defaults={
+            "data": entry,
+            "version": version,
+            "expires_at": parse_time(expires_at) if expires_at else None,
+        },
+    )
+
+
 class DatabaseActivationStore(ActivationStore):
     name = "database"
     transactional = True
@@ -140,39 +177,15 @@ class DatabaseActivationStore(ActivationStore):
         }
         with transaction.atomic():
             counter = locked_counter(world_id)
-            rows = {
-                (row.strategy_id, row.side): row
-                for row in ActivationRow.objects.filter(world_id=world_id).filter(
-                    _keys_filter(keys)
-                )
-            }
+            rows = _stored_rows(world_id, keys)
             before = {
                 key: (_entry(rows[key].data, rows[key].version) if key in rows else None)
                 for key in keys
             }
-            for key, wanted in (expected or {}).items():
-                current = before[key]
-                current_etag = make_etag(world_id, key, current["version"]) if current else None
-                if current_etag != wanted:
-                    raise EtagMismatch(world_id, key, current_etag)
+            _check_etags(world_id, before, expected)
             version = counter.version + 1
             for key in keys:
-                entry = normalised[key]
-                if entry is None:
-                    if key in rows:
-                        rows[key].delete()
-                    continue
-                expires_at = entry["expires_at"]
-                ActivationRow.objects.update_or_create(
-                    world_id=world_id,
-                    strategy_id=key[0],
-                    side=key[1],
-                    defaults={
-                        "data": entry,
-                        "version": version,
-                        "expires_at": parse_time(expires_at) if expires_at else None,
-                    },
-                )
+                _write_row(world_id, key, normalised[key], version, rows.get(key))
             entries = _rows_of(world_id)
             state_hash = set_hash(world_id, entries)
             counter.version = version

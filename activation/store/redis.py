@@ -227,6 +227,48 @@ def _too_late(world_id: str) -> DependencyUnavailable:
     return unavailable(REDIS, "the activation store")
 
 
+def _expected_version(world_id: str, key: Key, expected: Expected | None) -> str:
+    """The write script's precondition for one key: "" none, "-" absent, "x" an etag that names
+    no version of this entry (always a mismatch), else the version the entry must hold."""
+    if expected is None or key not in expected:
+        return ""
+    wanted = expected[key]
+    if wanted is None:
+        return "-"
+    version = version_in_etag(world_id, key, wanted)
+    return str(version) if version is not None else "x"
+
+
+def _write_arguments(
+    world_id: str, keys: list[Key], changes: Changes, expected: Expected | None
+) -> list[str | int]:
+    """ARGV of the write script: the world, the count, then five values per changed key."""
+    ts = now_text()
+    args: list[str | int] = [world_id, len(keys)]
+    for key in keys:
+        raw = changes[key]
+        entry = normalize(raw, ts=ts) if raw is not None else None
+        args += [
+            field_name(key),
+            encode(entry) if entry is not None else "",
+            _expected_version(world_id, key, expected),
+            f"act:{world_id}:{key[0]}:{key[1]}:",
+            _expiry_epoch(entry) if entry is not None else "",
+        ]
+    return args
+
+
+def _refuse_failed_write(world_id: str, reply: list[Any]) -> None:
+    """Raise what the write script's status says went wrong (1 is success)."""
+    status = int(reply[0])
+    if status == -2:
+        raise _too_late(world_id)
+    if status == -1:
+        raise StoreNotReady(world_id)
+    if status == 0:
+        raise EtagMismatch(world_id, key_of_field(reply[1]), reply[2] or None)
+
+
 class RedisActivationStore(ActivationStore):
     name = "redis"
 
@@ -336,39 +378,14 @@ class RedisActivationStore(ActivationStore):
         self, world_id: str, changes: Changes, *, expected: Expected | None = None
     ) -> WriteOutcome:
         check_expected(changes, expected)
-        ts = now_text()
         keys = sorted(changes)
-        args: list[str | int] = [world_id, len(keys)]
-        for key in keys:
-            raw = changes[key]
-            entry = normalize(raw, ts=ts) if raw is not None else None
-            expect = ""
-            if expected is not None and key in expected:
-                wanted = expected[key]
-                if wanted is None:
-                    expect = "-"
-                else:
-                    version = version_in_etag(world_id, key, wanted)
-                    expect = str(version) if version is not None else "x"
-            args += [
-                field_name(key),
-                encode(entry) if entry is not None else "",
-                expect,
-                f"act:{world_id}:{key[0]}:{key[1]}:",
-                _expiry_epoch(entry) if entry is not None else "",
-            ]
+        args = _write_arguments(world_id, keys, changes, expected)
         try:
             reply = self._write(keys=_keys(world_id), args=[*args, _deadline()])
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             registry_write_fail_total.inc()
             raise _unavailable(exc) from exc
-        status = int(reply[0])
-        if status == -2:
-            raise _too_late(world_id)
-        if status == -1:
-            raise StoreNotReady(world_id)
-        if status == 0:
-            raise EtagMismatch(world_id, key_of_field(reply[1]), reply[2] or None)
+        _refuse_failed_write(world_id, reply)
         version = int(reply[1])
         note_issued(world_id, version)
         entries = _decode_flat(reply[3])

@@ -15,11 +15,8 @@ from policies.models import WorldPolicy
 from policies.services.defaults import approval_refusal
 from policies.services.reviews import already_reviewed, review_refusal
 from worlds.models import World
-from worlds.roles import Role, can_approve, world_role
+from worlds.roles import Role, world_permissions
 from worldservice.api.errors import Forbidden, NotFound
-
-READ_PERMISSION = "policies.view_worldpolicy"
-WORLD_PAGE_PERMISSIONS = ("worlds.view_world", "worlds.change_world")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +30,7 @@ class VersionRights:
     @property
     def may_open_world(self) -> bool:
         """Whether the world's admin page opens for this user (else it is not linked)."""
-        return self.role is not None and any(
-            self.user.has_perm(name) for name in WORLD_PAGE_PERMISSIONS
-        )
+        return self.role is not None and world_permissions.opens_world_pages(self.user)
 
     def review_refusal(self, policy: WorldPolicy) -> str | None:
         """Why the user cannot approve or reject `policy` (its approvals prefetched), or None."""
@@ -61,16 +56,7 @@ class VersionRights:
         return self._owner_refusal("Writing a new version")
 
     def _owner_refusal(self, doing: str) -> str | None:
-        if self.role is None:
-            return (
-                f"{doing} needs the owner role on world {self.world.id!r}; you hold no role on it."
-            )
-        if self.role < Role.OWNER:
-            return (
-                f"{doing} needs the owner role on world {self.world.id!r}; "
-                f"you are {self.role.label}."
-            )
-        return None
+        return world_permissions.role_refusal(self.role, Role.OWNER, self.world.id, doing)
 
 
 def rights_on(user: User, world_id: str) -> VersionRights:
@@ -80,13 +66,13 @@ def rights_on(user: User, world_id: str) -> VersionRights:
     without it) and, as in the API, a role on the world or the approver permission (404
     without them: a world's existence is not shown to those who may not see it).
     """
-    if not user.has_perm(READ_PERMISSION):
+    if not world_permissions.opens_policy_pages(user):
         raise Forbidden(
             "Policy versions in the admin need the policies.view_worldpolicy permission "
             "(the Risk staff and Operators groups hold it)."
         )
     world = World.objects.filter(pk=world_id).first()
-    role = world_role(user, world_id) if world is not None else None
-    if world is None or (role is None and not can_approve(user, world_id)):
+    role = world_permissions.role(user, world_id) if world is not None else None
+    if world is None or (role is None and not world_permissions.can_approve(user, world_id)):
         raise NotFound(f"World {world_id!r} does not exist.")
     return VersionRights(user=user, world=world, role=role)

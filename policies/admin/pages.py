@@ -30,7 +30,7 @@ from policies.services.reviews import review_policy
 from policies.services.uploads import PolicySource, upload_policy
 from policies.simulation import DEFAULT_RUNS, simulate_version
 from worlds.models import World
-from worlds.roles import owned_worlds
+from worlds.roles import world_permissions
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ServiceError
 
@@ -362,7 +362,11 @@ class VersionPages:
 
     def choose_world(self, request: HttpRequest) -> HttpResponse:
         """The list's Add button: the worlds the user may write a new version of."""
-        worlds = owned_worlds(acting_user(request)).order_by("id").only("id", "name", "state")
+        worlds = (
+            world_permissions.owned_worlds(acting_user(request))
+            .order_by("id")
+            .only("id", "name", "state")
+        )
         context = {
             **self.model_admin.admin_site.each_context(request),
             "opts": WorldPolicy._meta,

@@ -6,14 +6,14 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser, User
 from django.urls import reverse
 
-from policies.admin.access import READ_PERMISSION
 from policies.selectors import versions_awaiting_review
+from worlds.roles import world_permissions
 from worldservice.review_queue import ReviewItem
 
 
 def policy_versions_awaiting(user: User | AnonymousUser) -> list[ReviewItem]:
     """Drafts the user may review and has not, for those who can open the review pages."""
-    if not user.has_perm(READ_PERMISSION):
+    if not world_permissions.opens_policy_pages(user):
         return []
     # Only the columns shown: a world may hold a thousand drafts, each with its document.
     rows = versions_awaiting_review(user).values_list(

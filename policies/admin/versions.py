@@ -15,7 +15,7 @@ from policies.admin.pages import VersionPages, review_url
 from policies.dsl import parse_policy, summarize_gates
 from policies.models import WorldPolicy
 from policies.selectors import with_review_counts
-from worlds.roles import approvable_worlds, visible_worlds
+from worlds.roles import world_permissions
 
 
 @admin.register(WorldPolicy)
@@ -35,9 +35,7 @@ class WorldPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_queryset(self, request: HttpRequest) -> QuerySet[WorldPolicy]:
         """Readers see their worlds' versions; approvers also the worlds they review."""
         queryset = with_review_counts(super().get_queryset(request))
-        user = request.user
-        readable = visible_worlds(user).values("pk").union(approvable_worlds(user).values("pk"))
-        return queryset.filter(world__in=readable)
+        return queryset.filter(world__in=world_permissions.reviewable_world_ids(request.user))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a stored version never changes: write a new one

@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from rebalancing.allocation.announce import announce_plan
 from rebalancing.allocation.plan import AllocationExecutionPlan
 from rebalancing.allocation.ports import AuditTrail, EventBus, PlanExecutor
-from rebalancing.announce import announce_plan
 
 
 class GatewayHandoff:

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from rebalancing import services
 from rebalancing.models import WorldAllocation
 from rebalancing.planner import plan_to_dict, worlds_named
-from worlds.roles import Role, visible_worlds, world_role
+from worlds.roles import Role, world_permissions
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
 from worldservice.api.schema import ERRORS
@@ -38,7 +38,9 @@ class RebalancePlanView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request: Request) -> Response:
         plan_request = services.parse(_body(request))
-        services.require_role_on_all(acting_user(request), worlds_named(plan_request), Role.READER)
+        world_permissions.require_on_all(
+            acting_user(request), worlds_named(plan_request), Role.READER
+        )
         return Response(plan_to_dict(services.plan(plan_request)))
 
 
@@ -74,15 +76,14 @@ class AllocationsView(APIView):
     def get(self, request: Request) -> Response:
         world_id = request.query_params.get("world_id")
         if world_id:
-            if world_role(request.user, world_id) is None:
-                raise NotFound(f"World {world_id!r} does not exist.")
+            world_permissions.require(request.user, world_id, Role.READER)
             rows = list(WorldAllocation.objects.filter(world_id=world_id))
             if not rows:
                 raise NotFound(f"World {world_id!r} has no allocation yet.")
         else:
             rows = list(
                 WorldAllocation.objects.filter(
-                    world_id__in=visible_worlds(request.user).values("pk")
+                    world_id__in=world_permissions.visible_worlds(request.user).values("pk")
                 )
             )
         now_ts = time.time()

@@ -9,7 +9,6 @@ from rest_framework import serializers
 from worlds.models import (
     WORLD_ID_REGEX,
     World,
-    WorldAuditLog,
     WorldChange,
     WorldChangeStatus,
     WorldState,
@@ -71,21 +70,6 @@ def world_change_json(change: WorldChange) -> dict[str, Any]:
         "approvals": [review_json(review) for review in change.approvals.all()],
         "approvals_required": change.approvals_required,
         "decided_at": rfc3339(change.decided_at, seconds=True) if change.decided_at else None,
-    }
-
-
-def audit_json(row: WorldAuditLog) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "world_id": row.world_id or None,
-        "actor": row.actor,
-        "event": row.event,
-        "request": row.request,
-        "result": row.result,
-        "created_at": rfc3339(row.created_at),
-        "correlation_id": row.correlation_id,
-        "prev_hash": row.prev_hash or None,
-        "hash": row.hash,
     }
 
 

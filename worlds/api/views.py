@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from worlds import selectors
+from worlds import hooks, selectors
 from worlds.api.serializers import (
     AuditRowSerializer,
     DescribeOutSerializer,
@@ -24,19 +24,18 @@ from worlds.api.serializers import (
     WorldCreateSerializer,
     WorldOutSerializer,
     WorldUpdateSerializer,
-    audit_json,
     world_change_json,
     world_json,
 )
 from worlds.audit import verify_world_chain
-from worlds.audit_export import EXPORT_FORMATS, export_response
+from worlds.audit_export import EXPORT_FORMATS, audit_json, export_response
 from worlds.models import WorldState
 from worlds.permissions import WorldScopedView
-from worlds.roles import CREATE_WORLD_PERMISSION, Role, is_auditor, visible_worlds
+from worlds.roles import Role, world_permissions
 from worlds.services import members as member_services
 from worlds.services import worlds as world_services
 from worldservice.api.actors import acting_user
-from worldservice.api.errors import Forbidden, InvalidInput
+from worldservice.api.errors import InvalidInput
 from worldservice.api.etags import if_match, not_modified, not_modified_response, with_etag
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.schema import ERRORS, page_of
@@ -87,14 +86,15 @@ class WorldListView(APIView):
         if state is not None and state not in WorldState.values:
             raise InvalidInput("Unknown state.", errors={"state": [f"One of {WorldState.values}."]})
         worlds = selectors.filter_worlds(
-            visible_worlds(request.user), state=state, label=request.query_params.get("label")
+            world_permissions.visible_worlds(request.user),
+            state=state,
+            label=request.query_params.get("label"),
         )
         return paginate(request, worlds).response(world_json)
 
     @extend_schema(request=WorldCreateSerializer, responses={201: WorldOutSerializer, **ERRORS})
     def post(self, request: Request) -> Response:
-        if not request.user.has_perm(CREATE_WORLD_PERMISSION):
-            raise Forbidden("Creating a world needs the worlds.add_world permission.")
+        world_permissions.require_create_world(request.user)
         serializer = WorldCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
@@ -156,10 +156,8 @@ class WorldDetailView(WorldScopedView):
 class WorldDescribeView(WorldScopedView):
     @extend_schema(responses={200: DescribeOutSerializer, **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
-        from policies.selectors import describe_default_policy
-
         world = selectors.get_world(world_id)
-        return Response({**world_json(world), **describe_default_policy(world)})
+        return Response({**world_json(world), **hooks.describe(world)})
 
 
 class MemberListView(WorldScopedView):
@@ -232,8 +230,7 @@ class AuditorView(APIView):
     permission_classes = [IsAuthenticated]
 
     def check_auditor(self, request: Request) -> None:
-        if not is_auditor(request.user):
-            raise Forbidden("The audit log needs the worlds.view_worldauditlog permission.")
+        world_permissions.require_auditor(request.user)
 
 
 class AuditView(AuditorView):

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from worlds.audit import record_audit
 from worlds.models import World, WorldUserObjectPermission
-from worlds.roles import ROLE_PERMISSIONS, Role, forget_role, role_from_codenames
+from worlds.roles import ROLE_PERMISSIONS, Role, world_permissions
 from worlds.services.lookup import locked_world
 from worldservice.api.errors import Conflict, NotFound
 
@@ -28,7 +28,7 @@ def _direct_role(world: World, user_id: int) -> Role | None:
             permission__content_type__app_label="worlds",
         ).values_list("permission__codename", flat=True)
     )
-    return role_from_codenames(codenames)
+    return world_permissions.role_from_codenames(codenames)
 
 
 def grant_role(*, world: World, user: User, role: Role) -> None:
@@ -41,9 +41,9 @@ def grant_role(*, world: World, user: User, role: Role) -> None:
     ).delete()
     WorldUserObjectPermission.objects.bulk_create(
         WorldUserObjectPermission(content_object=world, user_id=user.pk, permission=permission)
-        for permission in _world_permissions(ROLE_PERMISSIONS[role])
+        for permission in _world_permissions(world_permissions.codenames_of(role))
     )
-    forget_role(world.id, user.pk)
+    world_permissions.forget(world.id, user.pk)
 
 
 def owner_count(world: World) -> int:
@@ -105,7 +105,7 @@ def remove_member(*, actor: User, world_id: str, username: str) -> None:
             permission__codename__in=ROLE_CODENAMES,
             permission__content_type__app_label="worlds",
         ).delete()
-        forget_role(world.id, user.pk)
+        world_permissions.forget(world.id, user.pk)
         record_audit(
             event="member_changed",
             actor=actor.get_username(),

@@ -9,8 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from activation.apply.services import abort_for_deleted_world
-from activation.services.overrides import deactivate_all
+from worlds import hooks
 from worlds.audit import record_audit
 from worlds.decide_cache import forget_decision
 from worlds.governance import check_min_approvals, default_approvals, needs_review
@@ -118,8 +117,7 @@ def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None 
         world.revision += 1
         world.save()
         forget_decision(world.id)
-        abort_for_deleted_world(actor=actor.get_username(), world_id=world.id)
-        deactivate_all(actor=actor, world_id=world.id)
+        hooks.world_deleted(actor=actor, world_id=world.id)  # activation gates its entries off
         record_audit(
             event="world_deleted",
             actor=actor.get_username(),

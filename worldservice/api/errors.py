@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
 from rest_framework import status
 
 
@@ -86,36 +85,3 @@ def error_body(
             key: [str(message) for message in messages] for key, messages in errors.items()
         }
     return body
-
-
-def json_error(request: HttpRequest, detail: str, code: str, status_code: int) -> JsonResponse:
-    return JsonResponse(error_body(detail, code), status=status_code)
-
-
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_error(request, "Not found.", "not_found", 404)
-
-
-def handler500(request: HttpRequest) -> JsonResponse:
-    """A bug is a 500; a dependency outage met outside a DRF view is the usual 503."""
-    import sys
-
-    from worldservice.api.outages import outage_of, unavailable
-
-    current = sys.exc_info()[1]
-    dependency = outage_of(current) if current is not None else None
-    if dependency is not None:
-        refusal = unavailable(dependency)
-        response = json_error(request, refusal.detail, refusal.code, refusal.status_code)
-        for name, value in refusal.headers.items():
-            response[name] = value
-        return response
-    return json_error(request, "The server failed to answer this request.", "server_error", 500)
-
-
-def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_error(request, "Bad request.", "bad_request", 400)
-
-
-def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return json_error(request, "You do not have permission to do this.", "permission_denied", 403)

@@ -97,6 +97,22 @@ def _sees_details(request: HttpRequest) -> bool:
         return False
 
 
+def _dependency_checks() -> dict[str, str | None]:
+    """Each configured dependency's problem, or None when it answers."""
+    checks: dict[str, str | None] = {"database": _check_database()}
+    if settings.REDIS_URL:
+        checks["redis"] = _check_redis(settings.REDIS_URL)
+    if settings.CELERY_BROKER_URL:
+        checks["broker"] = _check_broker(settings.CELERY_BROKER_URL)
+    return checks
+
+
+def _shown(problem: str | None, details: bool) -> str:
+    if not problem:
+        return "ok"
+    return problem if details else "unavailable"
+
+
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """200 when every dependency answers; else 503 naming the ones that do not.
@@ -104,19 +120,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
     Each check waits at most that dependency's timeout (none at all while Redis's hang guard is
     open). The error text is only shown to signed-in staff: it can name hosts and users.
     """
-    checks: dict[str, Any] = {"database": _check_database()}
-    if settings.REDIS_URL:
-        checks["redis"] = _check_redis(settings.REDIS_URL)
-    if settings.CELERY_BROKER_URL:
-        checks["broker"] = _check_broker(settings.CELERY_BROKER_URL)
+    checks = _dependency_checks()
     down = sorted(name for name, problem in checks.items() if problem)
     details = bool(down) and _sees_details(request)
     body: dict[str, Any] = {
         "status": "ok" if not down else "unavailable",
-        "checks": {
-            name: ("ok" if not problem else problem if details else "unavailable")
-            for name, problem in checks.items()
-        },
+        "checks": {name: _shown(problem, details) for name, problem in checks.items()},
     }
     if down:
         body.update(

@@ -3,9 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from activation.api.views import ActivationView
+from config import health
 from policies.api.decide_views import DecideView
 from worlds.api.state_hash_views import StateHashView
-from worldservice import health, pages
+from worldservice import pages
 from worldservice.api.schema import SchemaView
 
 urlpatterns = [
