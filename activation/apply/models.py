@@ -67,3 +67,12 @@ class ApplyRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.phase in FINISHED_PHASES
+
+    @classmethod
+    def in_flight(cls, world_id: str) -> bool:
+        """Whether the world has an unfinished apply (an override refuses with 409 then).
+
+        Callers that must not race a starting apply check this under the world's row lock,
+        which `request_apply` also holds while it records the run.
+        """
+        return cls.objects.filter(world_id=world_id).exclude(phase__in=FINISHED_PHASES).exists()

@@ -201,14 +201,6 @@ def await_recording(world_id: str) -> None:
         World.objects.select_for_update().filter(pk=world_id).first()
 
 
-def apply_in_flight(world_id: str) -> bool:
-    return (
-        ApplyRun.objects.filter(world_id=world_id)
-        .exclude(phase__in=(ApplyPhase.COMPLETED, ApplyPhase.ROLLED_BACK))
-        .exists()
-    )
-
-
 # --- carrying a run out ---------------------------------------------------------------------
 
 

@@ -16,8 +16,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from activation.apply.selectors import apply_in_flight
 from activation.entries import Entry, Key, entry_etag, envelope, expiry_text
+from activation.models import ApplyRun
 from activation.override_rules import MAX_TTL_SECONDS, check_override
 from activation.services.changes import publish_changes
 from activation.services.expiry import expire_locked
@@ -280,7 +280,7 @@ def _write_locked(override: _Override, store: ActivationStore) -> WriteOutcome:
 
 
 def _check_no_apply(world_id: str) -> None:
-    if apply_in_flight(world_id):
+    if ApplyRun.in_flight(world_id):
         raise Conflict(
             f"An apply is in flight for world {world_id!r}; try again when it is done.",
             code="apply_in_progress",
