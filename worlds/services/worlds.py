@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from activation.apply.services import abort_for_deleted_world
 from activation.services.overrides import deactivate_all
 from worlds.audit import record_audit
-from worlds.decide_cache import forget_decision
 from worlds.governance import check_min_approvals, default_approvals, needs_review
+from worlds.hooks import notify_world_changed
 from worlds.models import World, WorldChange, WorldState
 from worlds.roles import Role
 from worlds.services.changes import hold_world_change
@@ -117,7 +117,7 @@ def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None 
         world.state = WorldState.DELETED
         world.revision += 1
         world.save()
-        forget_decision(world.id)
+        notify_world_changed(world.id)
         abort_for_deleted_world(actor=actor.get_username(), world_id=world.id)
         deactivate_all(actor=actor, world_id=world.id)
         record_audit(

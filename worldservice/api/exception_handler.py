@@ -7,13 +7,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from worldservice.api.errors import InvalidInput, ServiceError, error_body
 from worldservice.api.outages import outage_of, unavailable
+from worldservice.api.responses import json_response
 
 logger = logging.getLogger(__name__)
 
@@ -85,4 +86,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response.status_code = status.HTTP_401_UNAUTHORIZED
             response["WWW-Authenticate"] = 'Bearer realm="worldservice"'
         response.data = error_body(str(detail), str(code))
+    return response
+
+
+def error_response(exc: Exception) -> HttpResponse | None:
+    """`exc` as the JSON answer a DRF view would send, for views that skip DRF (the hot reads).
+
+    None when the exception is not one the handler answers (a server fault): raise it again.
+    """
+    handled = exception_handler(exc, {})
+    if handled is None:
+        return None
+    response = json_response(handled.data, status=handled.status_code)
+    for name, value in handled.items():
+        if name != "Content-Type":
+            response[name] = value
     return response
