@@ -106,22 +106,29 @@ def prefetch(
     made; otherwise one round trip fetches them all. The store read's result is kept under
     `QUEUED_RESULT`; without a Redis cache it is not run.
     """
-    keys = [AUTH_GENERATION, *([roles_generation_key(world_id)] if world_id else []), *extra_keys]
-    copies = tracked_copies()
-    wanted: list[Hashable] = [*keys, *([store_read.copy_key] if store_read else [])]
-    held, token = copies.lookup(wanted) if copies is not None else ({}, None)
-    if len(held) == len(wanted):
-        values = {key: held[key] for key in keys}
-        if store_read is not None:
-            values[QUEUED_RESULT] = held[store_read.copy_key]
-    else:
-        values = _fetch(keys, store_read)
-        if copies is not None:
-            _keep(copies, token, values, store_read)
-    for key in keys[: 2 if world_id else 1]:
+    generations = [AUTH_GENERATION, *([roles_generation_key(world_id)] if world_id else [])]
+    keys = [*generations, *extra_keys]
+    values = _held(keys, store_read)
+    for key in generations:
         if key not in values:  # first use since a flush: start a generation for next time
             cache_add(key, uuid.uuid4().hex, None)
     setattr(request, PREFETCH_ATTRIBUTE, values)
+    return values
+
+
+def _held(keys: list[str], store_read: StoreRead | None) -> dict[str, Any]:
+    """The values from this process's tracked copies when all are held, else fetched."""
+    copies = tracked_copies()
+    wanted: list[Hashable] = [*keys, *([store_read.copy_key] if store_read else [])]
+    held, token = copies.lookup(wanted) if copies is not None else ({}, None)
+    if len(held) < len(wanted):
+        values = _fetch(keys, store_read)
+        if copies is not None:
+            _keep(copies, token, values, store_read)
+        return values
+    values = {key: held[key] for key in keys}
+    if store_read is not None:
+        values[QUEUED_RESULT] = held[store_read.copy_key]
     return values
 
 
