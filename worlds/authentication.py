@@ -43,12 +43,13 @@ def bearer_user(request: Any, secret: str, values: dict[str, Any]) -> TokenUser:
     the request's prefetch fetched (the auth generation).
     """
     generation = values.get(AUTH_GENERATION)
-    throttle = FailedAuthenticationThrottle()
     found = cached_token_user(secret, generation=generation)
-    if not isinstance(found, TokenUser):
-        throttle.check(request)
-        if found is UNKNOWN:
-            found = token_user(secret, generation=generation)
+    if isinstance(found, TokenUser):
+        return found  # the hot reads' path: no throttle is built or consulted
+    throttle = FailedAuthenticationThrottle()
+    throttle.check(request)
+    if found is UNKNOWN:
+        found = token_user(secret, generation=generation)
     if not isinstance(found, TokenUser):
         throttle.record_failure(request)
         raise exceptions.AuthenticationFailed(INVALID_TOKEN)

@@ -89,6 +89,7 @@ class DecideView(JSONOnlyMixin, HotReadView):
     @extend_schema(
         parameters=[OpenApiParameter("as_of", OpenApiTypes.DATETIME)],
         responses={200: JSON_OBJECT, 304: None, **ERRORS},
+        description="The Gateway's hot read: cached envelope, content-derived ETag, Cache-Control.",
     )
     def get(self, request: Request, world_id: str) -> HttpResponse:
         """Never reached through the route (`serve_read` answers GET); the schema's entry."""
