@@ -15,6 +15,7 @@ from worlds.services.tokens import UNKNOWN, cached_token_user, token_user
 from worlds.throttling import FailedAuthenticationThrottle
 
 KEYWORDS = (b"bearer", b"token")
+INVALID_TOKEN = "The token is not valid, has expired or was revoked."  # noqa: S105
 
 
 def bearer_secret(request: Any) -> str | None:
@@ -33,36 +34,45 @@ def bearer_secret(request: Any) -> str | None:
         raise exceptions.AuthenticationFailed("The token is not valid.") from exc
 
 
-class BearerTokenAuthentication(BaseAuthentication):
-    """Bearer tokens, with failed attempts throttled per client address.
+def bearer_user(request: Any, secret: str, values: dict[str, Any]) -> TokenUser:
+    """The valid token's user (ids and flags), with failed attempts throttled per address.
 
     A token the caches know to be valid is accepted without touching the throttle (the hot
     reads' path). Any other token is first checked against the address's failures (429 when
-    it is over its rate), then looked up; a failure is counted before the 401.
+    it is over its rate), then looked up; a failure is counted before the 401. `values` is what
+    the request's prefetch fetched (the auth generation).
     """
+    generation = values.get(AUTH_GENERATION)
+    found = cached_token_user(secret, generation=generation)
+    if isinstance(found, TokenUser):
+        return found  # the hot reads' path: no throttle is built or consulted
+    throttle = FailedAuthenticationThrottle()
+    throttle.check(request)
+    if found is UNKNOWN:
+        found = token_user(secret, generation=generation)
+    if not isinstance(found, TokenUser):
+        throttle.record_failure(request)
+        raise exceptions.AuthenticationFailed(INVALID_TOKEN)
+    return found
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """Bearer tokens for the DRF views (`bearer_user`), answered with the user row itself."""
 
     def authenticate(self, request: Request) -> tuple[AbstractBaseUser, str] | None:
         secret = bearer_secret(request)
         if secret is None:
             return None
-        values = prefetched(request)  # the hot path may have fetched them already
+        values = prefetched(request)
         if values is None:
             context = request.parser_context or {}
             world_id = (context.get("kwargs") or {}).get("world_id")
             values = prefetch(request, world_id)
-        generation = values.get(AUTH_GENERATION)
-        throttle = FailedAuthenticationThrottle()
-        found = cached_token_user(secret, generation=generation)
-        if not isinstance(found, TokenUser):
-            throttle.check(request)
-            if found is UNKNOWN:
-                found = token_user(secret, generation=generation)
-        user = _active_user(found.pk) if isinstance(found, TokenUser) else None
+        found = bearer_user(request, secret, values)
+        user = _active_user(found.pk)
         if user is None:
-            throttle.record_failure(request)
-            raise exceptions.AuthenticationFailed(
-                "The token is not valid, has expired or was revoked."
-            )
+            FailedAuthenticationThrottle().record_failure(request)
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         return user, secret
 
     def authenticate_header(self, request: Request) -> str:

@@ -4,13 +4,16 @@
 "Allowed dependencies"). Where one of its own operations must reach state another app owns, that
 app registers a function here in its `AppConfig.ready`:
 
+- change hooks run inside the transaction of every change to a world row (settings, state,
+  deletion); one may raise to refuse the change, which rolls it back (policies: decide's cache
+  refuses when it cannot be told, `policies/decide_cache.py`);
 - deletion hooks run inside `delete_world`'s transaction, under the world row lock, in the order
   they were registered (activation ends unfinished applies and gates every entry off);
 - describers add fields to `GET /worlds/{id}/describe` (policies: the default policy);
 - the point-in-time reader answers the auditors' "What was live at" page (activation).
 
-Plain registered functions rather than Django signals: a deletion hook's failure must roll the
-deletion back, and the order of the hooks matters.
+Plain registered functions rather than Django signals: a hook's failure must roll the change
+back, and the order of the hooks matters.
 """
 
 from __future__ import annotations
@@ -32,9 +35,22 @@ class DeletionHook(Protocol):
 Describer = Callable[[World], dict[str, Any]]
 LiveAtReader = Callable[[str, dt.datetime], Any]
 
+_change_hooks: list[Callable[[str], None]] = []
 _deletion_hooks: list[DeletionHook] = []
 _describers: list[Describer] = []
 _live_at: list[LiveAtReader] = []
+
+
+def on_world_changed(hook: Callable[[str], None]) -> None:
+    """Run `hook(world_id)` inside the transaction of every change to a world row."""
+    if hook not in _change_hooks:
+        _change_hooks.append(hook)
+
+
+def notify_world_changed(world_id: str) -> None:
+    """Call every change hook; an exception refuses the change (the transaction rolls back)."""
+    for hook in _change_hooks:
+        hook(world_id)
 
 
 def on_world_deleted(hook: DeletionHook) -> None:

@@ -1,104 +1,78 @@
-"""The Gateway's steady-state reads, answered without DRF's request machinery.
+"""The Gateway's hot reads: one code path per endpoint, answered without DRF's request cycle.
 
-`GET /worlds/{id}/decide` and the activation entry are read thousands of times a second. When the
-caller sends a bearer token this process already knows, holds the role on the world, and the
-answer is at hand after the one prefetch round trip (`worlds.hot_reads`), the view's `hot_get`
-answers at once with the body and headers the DRF view would send. Anything else (no token or a
-bad one, no role, a cold cache, unusual input, an error) falls through to the DRF view, which
-does the whole job again and answers the usual way, errors included. The hot path therefore
-only ever answers the requests it is sure of; it never decides a refusal.
+`GET /worlds/{id}/decide` and the activation entry are read thousands of times a second. Their
+route sends every GET and HEAD to `serve_read` (other methods go to the DRF view), which does for
+every such endpoint, in this order and in this one place:
+
+1. **authentication**: a bearer token (from this process's copies, else the database behind the
+   failed-authentication throttle, `worlds.authentication.bearer_user`), or the browser's
+   session;
+2. **the role check**: no role is 404, too low a role is 403 (`worlds.roles.require_role`);
+3. **the answer**: the endpoint's `answer`, which builds the body, the ETag and the 304;
+4. **errors**: any refusal leaves in the project's error shape, through the same exception
+   handler as every DRF view (`worldservice.api.exception_handler.error_response`);
+5. the `Allow` header DRF would send.
+
+The values the request needs from the shared cache (the generations, decide's envelope, the
+activation entry) are fetched once by `worlds.hot_reads.prefetch`: from this process's tracked
+copies in the steady state, else in one round trip. See docs/performance.md.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Sequence
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework import exceptions
 
-from worlds.authentication import bearer_secret
-from worlds.hot_reads import AUTH_GENERATION, StoreRead, prefetch, roles_generation_key
+from worlds.authentication import bearer_secret, bearer_user
+from worlds.hot_reads import StoreRead, prefetch, roles_generation_key
 from worlds.permissions import WorldScopedView
 from worlds.principals import TokenUser
-from worlds.roles import Role, world_role
-from worlds.services.tokens import cached_token_user
+from worlds.roles import require_role
+from worldservice.api.exception_handler import error_response
 
-logger = logging.getLogger(__name__)
-_reported_faults: set[type[BaseException]] = set()
-
-
-def hot_caller(
-    request: HttpRequest,
-    world_id: str,
-    needed: Role,
-    *,
-    extra_keys: Sequence[str] = (),
-    store_read: StoreRead | None = None,
-) -> dict[str, Any] | None:
-    """What the prefetch fetched, when a bearer token holds at least `needed` on the world.
-
-    None means "not sure": the caller must leave the request to the full view.
-    """
-    try:
-        secret = bearer_secret(request)
-    except AuthenticationFailed:
-        return None
-    if secret is None:
-        return None
-    values = prefetch(request, world_id, extra_keys, store_read)
-    # The caches only: a token they do not know (a cold one, or a random one) is the full
-    # view's to look up, behind its failed-authentication throttle.
-    user = cached_token_user(secret, generation=values.get(AUTH_GENERATION))
-    if not isinstance(user, TokenUser):
-        return None
-    role = world_role(user, world_id, generation=values.get(roles_generation_key(world_id)))
-    if role is None or role < needed:
-        return None
-    return values
+READ_METHODS = ("GET", "HEAD")
 
 
 class HotReadView(WorldScopedView):
-    """A world view whose plain GET may be answered by `hot_get` before DRF is involved."""
+    """A world route whose reads are answered by `answer` through `serve_read`.
+
+    Subclasses define `answer`, and `prefetch_plan` when the answer needs cache keys or a
+    store read beyond the generations. Writes and OPTIONS stay with the DRF view.
+    """
 
     @classmethod
-    def hot_get(cls, request: HttpRequest, world_id: str) -> HttpResponseBase | None:
-        """The answer to a steady-state GET, or None to leave it to the DRF view.
+    def prefetch_plan(
+        cls, request: HttpRequest, world_id: str
+    ) -> tuple[Sequence[str], StoreRead | None]:
+        """The cache keys and the store read to fetch with the generations."""
+        return (), None
 
-        Subclasses override it; this default leaves every request to the DRF view.
-        """
-        return None
+    @classmethod
+    def answer(cls, request: Any, world_id: str, values: dict[str, Any]) -> HttpResponse:
+        """The answer to an authorised read; `values` is what the prefetch fetched."""
+        raise NotImplementedError
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:
-        full_view = super().as_view(**initkwargs)
+        drf_view = super().as_view(**initkwargs)
         allow = ", ".join(cls._allowed_method_names())
 
         # `wraps` carries what Django and drf-spectacular read off a view function
         # (`cls`, `initkwargs`, `view_class`, `csrf_exempt`).
-        @functools.wraps(full_view)
+        @functools.wraps(drf_view)
         def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if request.method == "GET":
-                response = cls._try_hot_get(request, kwargs["world_id"])
-                if response is not None:
-                    response["Allow"] = allow  # as DRF adds to every answer
-                    return response
-            return full_view(request, *args, **kwargs)
+            if request.method not in READ_METHODS:
+                return drf_view(request, *args, **kwargs)
+            response = serve_read(cls, request, kwargs["world_id"])
+            response["Allow"] = allow  # as DRF adds to every answer
+            return response
 
         return view
-
-    @classmethod
-    def _try_hot_get(cls, request: HttpRequest, world_id: str) -> HttpResponseBase | None:
-        try:
-            return cls.hot_get(request, world_id)
-        except Exception as exc:  # noqa: BLE001 - the full view meets the same fault and reports it
-            if type(exc) not in _reported_faults:  # once per kind and process: this path is hot
-                _reported_faults.add(type(exc))
-                logger.warning("hot read fell through to the full view", exc_info=True)
-            return None
 
     @classmethod
     def _allowed_method_names(cls) -> list[str]:
@@ -108,3 +82,31 @@ class HotReadView(WorldScopedView):
             for method in cls.http_method_names
             if hasattr(cls, method) or (method == "head" and hasattr(cls, "get"))
         ]
+
+
+def serve_read(endpoint: type[HotReadView], request: HttpRequest, world_id: str) -> HttpResponse:
+    """Authenticate, check the role, answer; any refusal in the project's error shape."""
+    try:
+        keys, store_read = endpoint.prefetch_plan(request, world_id)
+        values = prefetch(request, world_id, keys, store_read)
+        user = read_caller(request, values)
+        generation = values.get(roles_generation_key(world_id))
+        require_role(user, world_id, endpoint.read_role, generation=generation)
+        return endpoint.answer(request, world_id, values)
+    except Exception as exc:  # noqa: BLE001 - rendered as DRF would, or raised again
+        response = error_response(exc)
+        if response is None:
+            raise
+        return response
+
+
+def read_caller(request: HttpRequest, values: dict[str, Any]) -> Any:
+    """The authenticated caller: a bearer token's user, else the browser session's user."""
+    secret = bearer_secret(request)
+    if secret is not None:
+        user: TokenUser = bearer_user(request, secret, values)
+        return user
+    session_user = getattr(request, "user", None)  # the session middleware's lazy user
+    if session_user is None or not session_user.is_authenticated or not session_user.is_active:
+        raise exceptions.NotAuthenticated()
+    return session_user

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 from worldservice.cache import cache_add, cache_get_many, cache_set
+from worldservice.shared_cache import cache_location, shared_redis
 from worldservice.tracked_copies import TrackedCopies
 
 AUTH_GENERATION = "gen:auth"
@@ -58,13 +58,12 @@ def track_prefix(prefix: str, *, cache_key: bool) -> None:
 
 def tracked_copies() -> TrackedCopies | None:
     """This process's tracked copies of the shared cache's keys; None without a Redis cache."""
-    shared = caches["default"]
-    if not isinstance(shared, RedisCache):
+    server = cache_location()
+    if server is None:
         return None
-    server = str(shared._servers[0])  # type: ignore[attr-defined]
     copies = _copies_by_server.get(server)
     if copies is None:
-        prefixes = [shared.make_key(p) for p in _tracked_cache_prefixes]
+        prefixes = [caches["default"].make_key(p) for p in _tracked_cache_prefixes]
         copies = _copies_by_server.setdefault(
             server, TrackedCopies(server, [*prefixes, *_tracked_redis_prefixes])
         )
@@ -107,22 +106,29 @@ def prefetch(
     made; otherwise one round trip fetches them all. The store read's result is kept under
     `QUEUED_RESULT`; without a Redis cache it is not run.
     """
-    keys = [AUTH_GENERATION, *([roles_generation_key(world_id)] if world_id else []), *extra_keys]
-    copies = tracked_copies()
-    wanted: list[Hashable] = [*keys, *([store_read.copy_key] if store_read else [])]
-    held, token = copies.lookup(wanted) if copies is not None else ({}, None)
-    if len(held) == len(wanted):
-        values = {key: held[key] for key in keys}
-        if store_read is not None:
-            values[QUEUED_RESULT] = held[store_read.copy_key]
-    else:
-        values = _fetch(keys, store_read)
-        if copies is not None:
-            _keep(copies, token, values, store_read)
-    for key in keys[: 2 if world_id else 1]:
+    generations = [AUTH_GENERATION, *([roles_generation_key(world_id)] if world_id else [])]
+    keys = [*generations, *extra_keys]
+    values = _held(keys, store_read)
+    for key in generations:
         if key not in values:  # first use since a flush: start a generation for next time
             cache_add(key, uuid.uuid4().hex, None)
     setattr(request, PREFETCH_ATTRIBUTE, values)
+    return values
+
+
+def _held(keys: list[str], store_read: StoreRead | None) -> dict[str, Any]:
+    """The values from this process's tracked copies when all are held, else fetched."""
+    copies = tracked_copies()
+    wanted: list[Hashable] = [*keys, *([store_read.copy_key] if store_read else [])]
+    held, token = copies.lookup(wanted) if copies is not None else ({}, None)
+    if len(held) < len(wanted):
+        values = _fetch(keys, store_read)
+        if copies is not None:
+            _keep(copies, token, values, store_read)
+        return values
+    values = {key: held[key] for key in keys}
+    if store_read is not None:
+        values[QUEUED_RESULT] = held[store_read.copy_key]
     return values
 
 
@@ -132,22 +138,19 @@ def _fetch(keys: list[str], store_read: StoreRead | None) -> dict[str, Any]:
 
 
 def _pipelined(keys: list[str], queued: Callable[[Any], None]) -> dict[str, Any] | None:
-    """`MGET` of cache keys plus one queued command, in one pipeline on the cache's client."""
-    shared = caches["default"]  # the object itself: `cache` is only a proxy to it
-    backend = getattr(shared, "_cache", None)
-    if not isinstance(shared, RedisCache) or backend is None:
+    """`MGET` of cache keys plus one queued command, in one pipeline on the cache's server."""
+    shared = shared_redis()
+    if shared is None:
         return None
     try:
-        pipe = backend.get_client(write=False).pipeline(transaction=False)
-        pipe.mget([shared.make_and_validate_key(key) for key in keys])
+        pipe = shared.client.pipeline(transaction=False)
+        pipe.mget([shared.key(key) for key in keys])
         queued(pipe)
         found, extra = pipe.execute()
     except Exception:  # noqa: BLE001 - fall back to the plain lookups
         return None
     values = {
-        key: backend._serializer.loads(raw)
-        for key, raw in zip(keys, found, strict=True)
-        if raw is not None
+        key: shared.loads(raw) for key, raw in zip(keys, found, strict=True) if raw is not None
     }
     values[QUEUED_RESULT] = extra
     return values

@@ -2,9 +2,16 @@
 
 The Gateway's hot reads (decide, the activation entry) would otherwise cost a Redis round trip
 per request even when nothing has changed. Redis's server-assisted client-side caching
-(`CLIENT TRACKING ON BCAST PREFIX ...`, RESP3) removes it: a dedicated connection per process
-receives an invalidation push for every change to a key under the tracked prefixes (writes,
-deletes, expiry, eviction, FLUSHALL), and those pushes are applied before every lookup.
+(`CLIENT TRACKING ON REDIRECT <itself> BCAST PREFIX ...`) removes it: a dedicated connection per
+process, subscribed to `__redis__:invalidate`, receives a message for every change to a key under
+the tracked prefixes (writes, deletes, expiry, eviction, FLUSHALL), and those messages are applied
+before every lookup.
+
+Why not redis-py's own client-side cache (`cache_config=CacheConfig()`, RESP3)? It refuses
+servers older than Redis 7.4 (production and CI run 7.0), it caches single read commands only
+(decide's `MGET` rides in a pipeline with the activation store's script, which it never caches),
+and it has no hook for the hang guard below. The connection here speaks RESP2 and uses only
+redis-py's public connection methods (`send_command`, `read_response`, `can_read`).
 
 Rules that keep the copies honest:
 
@@ -41,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 Token = int
 CLIENT_NAME = "worldservice-tracking"
+INVALIDATIONS = "__redis__:invalidate"
 
 
 class TrackedCopies:
@@ -128,7 +136,7 @@ class TrackedCopies:
     # -- the tracking connection ---------------------------------------------------------
 
     def _current(self) -> bool:
-        """Connect if needed and apply every pending push; False when copies can't be used."""
+        """Connect if needed and apply every pending message; False when copies can't be used."""
         if self._pid != os.getpid():  # a forked child must not share its parent's socket
             self._connection, self._pid = None, os.getpid()
             self._forget_all()
@@ -141,19 +149,29 @@ class TrackedCopies:
             if connection is None:
                 return False
         try:
-            while connection.can_read(timeout=0):
-                # Pushes go to `_on_invalidation` and read as None; anything else is a PONG.
-                if connection.read_response(push_request=True) is not None:
-                    self._awaiting_pong = False
-            if time.monotonic() - self._pinged_at >= self._heartbeat:
-                if self._awaiting_pong:
-                    raise redis.ConnectionError("no answer to the last heartbeat")
-                connection.send_command("PING")
-                self._pinged_at, self._awaiting_pong = time.monotonic(), True
+            self._drain(connection)
+            self._beat(connection)
         except (redis.RedisError, OSError) as exc:
             self._lost(f"the tracking connection failed: {exc}")
             return False
         return True
+
+    def _drain(self, connection: Any) -> None:
+        """Apply the invalidation messages waiting on the socket; note a heartbeat's answer."""
+        while connection.can_read(timeout=0):
+            message = connection.read_response()
+            if message[0] in (b"pong", "pong"):
+                self._awaiting_pong = False
+            elif message[0] in (b"message", "message"):
+                self._on_invalidation(message[2])
+
+    def _beat(self, connection: Any) -> None:
+        if time.monotonic() - self._pinged_at < self._heartbeat:
+            return
+        if self._awaiting_pong:
+            raise redis.ConnectionError("no answer to the last heartbeat")
+        connection.send_command("PING")
+        self._pinged_at, self._awaiting_pong = time.monotonic(), True
 
     def _connect(self) -> redis.Connection | None:
         now = time.monotonic()
@@ -161,36 +179,48 @@ class TrackedCopies:
             return None
         connection: Any = None
         try:
-            options = pool_options(self._url)
-            options.pop("max_connections")
-            pool = redis.ConnectionPool.from_url(
-                self._url,
-                protocol=3,
-                client_name=CLIENT_NAME,  # visible in CLIENT LIST, for operators
-                socket_keepalive=True,
-                **options,
-            )
-            connection = pool.make_connection()  # owned here, never returned to the pool
-            connection.connect()
-            connection._parser.set_invalidation_push_handler(self._on_invalidation)
-            prefixes = [part for prefix in self._prefixes for part in ("PREFIX", prefix)]
-            connection.send_command("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)
-            if connection.read_response() not in (b"OK", "OK"):
-                raise redis.RedisError("CLIENT TRACKING was refused")
+            connection = self._open()
         except (redis.RedisError, OSError) as exc:
             if not self._said_off:  # once per outage, not once per retry
                 logger.warning("local copies of Redis keys are off for now: %s", exc)
                 self._said_off = True
-            if connection is not None:
-                connection.disconnect()
             self._retry_at = now + self._retry_after
             return None
-        self._forget_all()  # whatever changed while disconnected was never pushed to us
+        self._forget_all()  # whatever changed while disconnected was never sent to us
         self._connection = connection
         self._pinged_at, self._awaiting_pong = time.monotonic(), False
         if self._said_off:
             logger.warning("local copies of Redis keys are on again")
             self._said_off = False
+        return connection
+
+    def _open(self) -> Any:
+        """A connection of its own (never returned to a pool) that receives invalidations."""
+        options = pool_options(self._url)
+        options.pop("max_connections")
+        pool = redis.ConnectionPool.from_url(
+            self._url,
+            protocol=2,  # invalidations arrive as messages on a subscribed connection
+            client_name=CLIENT_NAME,  # visible in CLIENT LIST, for operators
+            socket_keepalive=True,
+            **options,
+        )
+        connection = pool.make_connection()
+        try:
+            connection.connect()
+            connection.send_command("CLIENT", "ID")
+            own_id = connection.read_response()
+            prefixes = [part for prefix in self._prefixes for part in ("PREFIX", prefix)]
+            connection.send_command(
+                "CLIENT", "TRACKING", "ON", "REDIRECT", own_id, "BCAST", *prefixes
+            )
+            if connection.read_response() not in (b"OK", "OK"):
+                raise redis.RedisError("CLIENT TRACKING was refused")
+            connection.send_command("SUBSCRIBE", INVALIDATIONS)
+            connection.read_response()  # the subscription's confirmation
+        except BaseException:
+            connection.disconnect()
+            raise
         return connection
 
     def _lost(self, reason: str) -> None:
@@ -202,8 +232,7 @@ class TrackedCopies:
         self._retry_at = time.monotonic() + self._retry_after
         self._forget_all()
 
-    def _on_invalidation(self, message: Sequence[Any]) -> None:  # returns None: see `_current`
-        keys = message[1] if len(message) > 1 else None
+    def _on_invalidation(self, keys: Sequence[Any] | None) -> None:
         self._epoch += 1
         if keys is None:  # FLUSHDB/FLUSHALL: everything
             self._forget_all()

@@ -41,6 +41,7 @@ from activation.services.recovery import ensure_ready
 from activation.services.snapshots import take_snapshot
 from activation.store import get_store
 from activation.store.base import WriteOutcome
+from policies.decide_cache import forget_decision
 from policies.models import EvaluationRun, EvaluationStatus, WorldDecisions
 from policies.services.evaluations import (
     EvaluationRequest,
@@ -48,7 +49,6 @@ from policies.services.evaluations import (
     request_evaluation,
 )
 from worlds.audit import record_audit
-from worlds.decide_cache import forget_decision
 from worlds.events import record_events
 from worlds.models import World, WorldState
 from worlds.selectors import get_world

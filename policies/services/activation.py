@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from policies.decide_cache import forget_decision
 from policies.models import PolicyStatus, WorldPolicy
 from worlds.audit import record_audit
-from worlds.decide_cache import forget_decision
 from worlds.events import record_event
 from worlds.models import World
 from worldservice.clock import rfc3339

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from policies.decide_cache import cached_decision, decision_token, remember_decision
 from policies.decision_ladder import (
     DecideInputs,
     HistoryFacts,
@@ -24,7 +25,6 @@ from policies.decision_ladder import (
 from policies.dsl import parse_policy
 from policies.models import DecisionMemory, HistoryEntry, StrategyBinding, WorldDecisions
 from policies.selectors import default_policy
-from worlds.decide_cache import cached_decision, decision_token, remember_decision
 from worlds.models import World
 from worlds.selectors import get_world
 

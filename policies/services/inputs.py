@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from policies.decide_cache import forget_decision
 from policies.models import HistoryEntry, StrategyBinding, WorldDecisions
 from worlds.audit import record_audit
-from worlds.decide_cache import forget_decision
 from worlds.services.lookup import locked_world
 from worldservice.api.errors import InvalidInput
 from worldservice.limits import MAX_STRATEGIES

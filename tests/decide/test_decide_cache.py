@@ -8,9 +8,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from activation.redis_client import get_redis
-from policies.services.decide import decide
-from tests.factories import make_world
-from worlds.decide_cache import (
+from policies.decide_cache import (
     HOLD_SECONDS,
     cached_decision,
     decide_cache_key,
@@ -18,6 +16,8 @@ from worlds.decide_cache import (
     forget_decision,
     remember_decision,
 )
+from policies.services.decide import decide
+from tests.factories import make_world
 from worlds.models import World, WorldAuditLog, WorldEvent
 from worldservice.api.errors import DependencyUnavailable
 

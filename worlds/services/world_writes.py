@@ -14,8 +14,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from worlds.audit import record_audit
-from worlds.decide_cache import forget_decision
 from worlds.events import record_event
+from worlds.hooks import notify_world_changed
 from worlds.models import World
 from worldservice.api.errors import InvalidInput
 
@@ -110,7 +110,7 @@ def write_world_fields(
         return changed
     world.revision += 1
     world.save()
-    forget_decision(world.id)
+    notify_world_changed(world.id)
     result: dict[str, Any] = {"before": before, "after": after, "changed": changed}
     if change_id is not None:
         result["change_id"] = change_id

@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 
 from worlds import hooks
 from worlds.audit import record_audit
-from worlds.decide_cache import forget_decision
 from worlds.governance import check_min_approvals, default_approvals, needs_review
 from worlds.models import World, WorldChange, WorldState
 from worlds.roles import Role
@@ -116,7 +115,7 @@ def delete_world(*, actor: User, world_id: str, expected_etags: set[str] | None 
         world.state = WorldState.DELETED
         world.revision += 1
         world.save()
-        forget_decision(world.id)
+        hooks.notify_world_changed(world.id)
         hooks.world_deleted(actor=actor, world_id=world.id)  # activation gates its entries off
         record_audit(
             event="world_deleted",

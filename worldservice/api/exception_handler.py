@@ -7,13 +7,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from worldservice.api.errors import InvalidInput, ServiceError, error_body
 from worldservice.api.outages import outage_of, unavailable
+from worldservice.api.responses import json_response
 
 logger = logging.getLogger(__name__)
 
@@ -21,26 +22,35 @@ logger = logging.getLogger(__name__)
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error detail as `{path: [messages]}` with dotted and indexed paths."""
     if isinstance(detail, dict):
-        flat: dict[str, list[str]] = {}
-        for key, value in detail.items():
-            if isinstance(key, int):  # ListField/DictField errors are keyed by index
-                path = f"{prefix}[{key}]"
-            else:
-                if key == "non_field_errors":  # about the object itself: its own path
-                    path = prefix or "body"
-                else:
-                    path = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(_flatten(value, path))
-        return flat
+        return _flatten_dict(detail, prefix)
     if isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            return {prefix or "body": [str(item) for item in detail]}
-        flat = {}
-        for index, value in enumerate(detail):
-            if value:
-                flat.update(_flatten(value, f"{prefix}[{index}]"))
-        return flat
+        return _flatten_list(detail, prefix)
     return {prefix or "body": [str(detail)]}
+
+
+def _flatten_dict(detail: dict[Any, Any], prefix: str) -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for key, value in detail.items():
+        flat.update(_flatten(value, _child_path(prefix, key)))
+    return flat
+
+
+def _child_path(prefix: str, key: Any) -> str:
+    if isinstance(key, int):  # ListField/DictField errors are keyed by index
+        return f"{prefix}[{key}]"
+    if key == "non_field_errors":  # about the object itself: its own path
+        return prefix or "body"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _flatten_list(detail: list[Any], prefix: str) -> dict[str, list[str]]:
+    if all(not isinstance(item, dict | list) for item in detail):
+        return {prefix or "body": [str(item) for item in detail]}
+    flat: dict[str, list[str]] = {}
+    for index, value in enumerate(detail):
+        if value:
+            flat.update(_flatten(value, f"{prefix}[{index}]"))
+    return flat
 
 
 def _as_refusal(exc: Exception) -> Exception:
@@ -75,14 +85,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
-    if response is None:
+    if response is not None and isinstance(exc, exceptions.APIException):
+        _in_our_shape(response, exc)
+    return response
+
+
+def _in_our_shape(response: Response, exc: exceptions.APIException) -> None:
+    """DRF's answer to one of its exceptions, as `{detail, code}` (401 with its challenge)."""
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response["WWW-Authenticate"] = 'Bearer realm="worldservice"'
+    response.data = error_body(str(detail), str(code))
+
+
+def error_response(exc: Exception) -> HttpResponse | None:
+    """`exc` as the JSON answer a DRF view would send, for views that skip DRF (the hot reads).
+
+    None when the exception is not one the handler answers (a server fault): raise it again.
+    """
+    handled = exception_handler(exc, {})
+    if handled is None:
         return None
-    if isinstance(exc, exceptions.APIException):
-        codes = exc.get_codes()
-        code = codes if isinstance(codes, str) else exc.default_code
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-            response.status_code = status.HTTP_401_UNAUTHORIZED
-            response["WWW-Authenticate"] = 'Bearer realm="worldservice"'
-        response.data = error_body(str(detail), str(code))
+    response = json_response(handled.data, status=handled.status_code)
+    for name, value in handled.items():
+        if name != "Content-Type":
+            response[name] = value
     return response

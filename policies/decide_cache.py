@@ -35,13 +35,12 @@ import math
 from typing import Any
 
 import redis
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.utils import timezone
 
 from worldservice.api.outages import REDIS, unavailable
 from worldservice.cache import cache_delete, cache_get, cache_set
+from worldservice.shared_cache import SharedRedis, shared_redis
 
 logger = logging.getLogger(__name__)
 
@@ -83,22 +82,19 @@ def cached_decision(world_id: str) -> dict[str, Any] | None:
 
 
 class _SharedKeys:
-    """The raw Redis client behind the Django cache, and a world's three keys on it."""
+    """A client on the shared cache's Redis, its encoding, and a world's three keys there."""
 
-    def __init__(self, shared: RedisCache, world_id: str) -> None:
-        backend: Any = shared._cache  # type: ignore[attr-defined]
-        self.client: Any = backend.get_client(write=True)
-        self.serializer: Any = backend._serializer
-        self.envelope = shared.make_and_validate_key(decide_cache_key(world_id))
-        self.generation = shared.make_and_validate_key(f"{GENERATION_PREFIX}{world_id}")
-        self.hold = shared.make_and_validate_key(f"{HOLD_PREFIX}{world_id}")
+    def __init__(self, shared: SharedRedis, world_id: str) -> None:
+        self.client: Any = shared.client
+        self.dumps = shared.dumps
+        self.envelope = shared.key(decide_cache_key(world_id))
+        self.generation = shared.key(f"{GENERATION_PREFIX}{world_id}")
+        self.hold = shared.key(f"{HOLD_PREFIX}{world_id}")
 
 
 def _shared_keys(world_id: str) -> _SharedKeys | None:
-    shared = caches["default"]
-    if not isinstance(shared, RedisCache):
-        return None
-    return _SharedKeys(shared, world_id)
+    shared = shared_redis()
+    return _SharedKeys(shared, world_id) if shared is not None else None
 
 
 def decision_token(world_id: str) -> str | None:
@@ -137,7 +133,7 @@ def remember_decision(
             keys.hold,
             keys.generation,
             token,
-            keys.serializer.dumps(value),
+            keys.dumps(value),
             math.ceil(timeout),
         )
     except REDIS_ERRORS as exc:
