@@ -1,0 +1,54 @@
+"""Tie a Celery task's log lines to the request (or task) that sent it.
+
+django-structlog carries the sender's bound log context to the worker in a task header
+(`__django_structlog__`) and binds it again before the task runs; this module adds the
+sender's correlation id to that header and, in the worker, makes it the current correlation id
+for the task's whole run (so the audit rows and events the task records carry it too, unless
+the task opens a scope of its own). See docs/operations.md#logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import task_postrun, task_prerun
+from django.dispatch import receiver
+from django_structlog.celery import signals
+
+from worldservice.context import (
+    adopt_correlation_id,
+    correlation_id_in_scope,
+    release_correlation_id,
+)
+
+HEADER = "__django_structlog__"
+_SCOPE_ATTRIBUTE = "_worldservice_correlation_scope"
+
+
+@receiver(signals.modify_context_before_task_publish)
+def _send_correlation_id(context: dict[str, Any], **kwargs: Any) -> None:
+    correlation_id = correlation_id_in_scope()
+    if correlation_id is not None:
+        context["correlation_id"] = correlation_id
+
+
+def _sent_correlation_id(task: Any) -> str | None:
+    sent = getattr(task.request, HEADER, None)
+    value = sent.get("correlation_id") if isinstance(sent, dict) else None
+    return value if isinstance(value, str) else None
+
+
+@task_prerun.connect
+def _adopt(task: Any = None, **kwargs: Any) -> None:
+    """A worker runs many tasks in one thread: every task starts from its sender's id alone."""
+    if task is None or task.request.is_eager:
+        return  # in process: the caller's scope is already current
+    setattr(task.request, _SCOPE_ATTRIBUTE, adopt_correlation_id(_sent_correlation_id(task)))
+
+
+@task_postrun.connect
+def _release(task: Any = None, **kwargs: Any) -> None:
+    token = getattr(task.request, _SCOPE_ATTRIBUTE, None) if task is not None else None
+    if token is not None:
+        release_correlation_id(token)
+        setattr(task.request, _SCOPE_ATTRIBUTE, None)
