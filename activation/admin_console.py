@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from activation.apply.selectors import recent_apply_runs
+from activation.consumers.selectors import convergence
 from activation.entries import EFFECTIVE_MODES, SIDES
 from activation.selectors import ConsoleEntry, ConsoleState, console_state, read_entry
 from activation.services.overrides import MAX_TTL_SECONDS, override_activation
@@ -208,6 +209,7 @@ def console_view(
         "role": role.label,
         "state": state,
         "runs": runs,
+        "convergence": convergence(world_id),
         "in_flight": next((run for run in runs if not run.finished), None),
         "form": form if can_override else None,
         "console_url": _console_url(world_id),

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from worlds.events import as_cloudevent
 from worlds.models import WorldEvent
-from worldservice.metrics import activation_skew_seconds, audit_backlog_depth
+from worldservice.metrics import audit_backlog_depth, event_relay_lag_seconds
 from worldservice.redis_clients import new_client
 
 logger = logging.getLogger(__name__)
@@ -127,8 +127,8 @@ def relay_batch(*, limit: int = DEFAULT_BATCH) -> int:
         WorldEvent.objects.filter(pk__in=[event.pk for event in events]).update(
             relayed_at=published_at
         )
-    skew = max((published_at - event.created_at).total_seconds() for event in events)
-    activation_skew_seconds.set(max(skew, 0.0))
+    lag = max((published_at - event.created_at).total_seconds() for event in events)
+    event_relay_lag_seconds.set(max(lag, 0.0))
     if len(events) == limit:
         pending_count()
     else:
