@@ -56,6 +56,14 @@ event_relay_lag_seconds = Gauge(
     "event_relay_lag_seconds",
     "Seconds between recording an event and the relay publishing it (last batch, longest).",
 )
+world_decide_fail_total = Counter(
+    "world_decide_fail_total",
+    "Decide requests that could not compute a decision and answered the safe default.",
+)
+world_apply_timeout_total = Counter(
+    "world_apply_timeout_total",
+    "Apply runs the reaper rolled back because their lease lapsed (the worker stopped).",
+)
 promotion_fail_total = Counter(
     "promotion_fail_total", "Apply runs that failed while promoting (activating) strategies."
 )

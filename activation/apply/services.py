@@ -65,6 +65,7 @@ from worldservice.metrics import (
     world_apply_duration_ms,
     world_apply_failure_total,
     world_apply_run_total,
+    world_apply_timeout_total,
 )
 
 logger = logging.getLogger(__name__)
@@ -509,5 +510,6 @@ def reap_stale_applies(now: dt.datetime | None = None) -> list[str]:
             run.pk, "the worker carrying the run stopped answering; rolled back by the reaper"
         )
         world_apply_failure_total.labels(stage=run.phase).inc()
+        world_apply_timeout_total.inc()
         reaped.append(run.run_id)
     return reaped

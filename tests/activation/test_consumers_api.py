@@ -10,8 +10,8 @@ from prometheus_client import REGISTRY
 
 from activation.consumers.models import ConsumerAck
 from activation.consumers.selectors import STALE_AFTER_SECONDS, stale_consumer_count
-from worldservice.clock import rfc3339
 from worlds.models import WorldEvent
+from worldservice.clock import rfc3339
 
 pytestmark = pytest.mark.django_db
 
