@@ -8,9 +8,8 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging
-from django_structlog.celery.steps import DjangoStructLogInitStep
 
-from worldservice import task_logs  # noqa: F401 - connects the correlation id's signals
+from worldservice.task_logs import TaskLogStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "worldservice.settings")
 
@@ -19,7 +18,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Task lines (task_started, task_succeeded, ...) with the sender's log context; see
 # worldservice/task_logs.py and docs/operations.md#logs.
-app.steps["worker"].add(DjangoStructLogInitStep)
+app.steps["worker"].add(TaskLogStep)
 
 
 @setup_logging.connect

@@ -94,8 +94,12 @@ def logging_config(fmt: str, level: str) -> dict[str, Any]:
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level.upper()},
-        # 4xx answers are in `request_finished` already; Django still logs every 5xx.
-        "loggers": {"django.request": {"level": "ERROR"}},
+        "loggers": {
+            # 4xx answers are in `request_finished` already; Django still logs every 5xx.
+            "django.request": {"level": "ERROR"},
+            # `task_succeeded` says it (with the correlation id); failures are still logged.
+            "celery.app.trace": {"level": "WARNING"},
+        },
     }
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery.signals import task_postrun, task_prerun
+import structlog
+from celery import bootsteps
+from celery.signals import after_task_publish, before_task_publish, task_postrun, task_prerun
 from django.dispatch import receiver
 from django_structlog.celery import signals
+from django_structlog.celery.receivers import CeleryReceiver
 
 from worldservice.context import (
     adopt_correlation_id,
@@ -48,7 +51,30 @@ def _adopt(task: Any = None, **kwargs: Any) -> None:
 
 @task_postrun.connect
 def _release(task: Any = None, **kwargs: Any) -> None:
+    """Back to no id, and no bound fields: the worker's own lines between tasks (a task
+    received, ...) must not carry the last task's."""
     token = getattr(task.request, _SCOPE_ATTRIBUTE, None) if task is not None else None
     if token is not None:
         release_correlation_id(token)
         setattr(task.request, _SCOPE_ATTRIBUTE, None)
+        structlog.contextvars.clear_contextvars()
+
+
+class _WorkerReceiver(CeleryReceiver):
+    """The worker's half of django-structlog's receivers: the publishing half is connected in
+    every process already (`DJANGO_STRUCTLOG_CELERY_ENABLED`); twice, every `task_enqueued`
+    line would be written twice."""
+
+    def connect_worker_signals(self) -> None:
+        super().connect_worker_signals()
+        before_task_publish.disconnect(self.receiver_before_task_publish)
+        after_task_publish.disconnect(self.receiver_after_task_publish)
+
+
+class TaskLogStep(bootsteps.Step):
+    """Worker boot step: `task_started`, `task_succeeded`, `task_failed`, ... lines."""
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.receiver = _WorkerReceiver()
+        self.receiver.connect_worker_signals()
