@@ -1,10 +1,10 @@
 """One `request_finished` line per request, with who asked and about which world.
 
-django-structlog's middleware writes the lines; this module leaves the Gateway's hot reads out
+django-structlog's middleware writes the lines; this module leaves out the Gateway's hot reads
 (`GET …/decide` and `GET …/activation` are answered thousands of times a second, and their
-figures belong in `world_decide_latency_ms`, not in a log line each) and adds what the library
-does not know: the world of the route, the user's name and the client address as the throttles
-see it (docs/operations.md#logs).
+figures belong in `world_decide_latency_ms`, not in a log line each) and the probes, and adds
+what the library does not know: the world of the route, the user's name and the client address
+as the throttles see it (docs/operations.md#logs).
 """
 
 from __future__ import annotations
@@ -18,10 +18,16 @@ from django_structlog import signals
 from django_structlog.middlewares import RequestMiddleware
 
 HOT_READ_SUFFIXES = ("/decide", "/activation")
+# Probes: polled every few seconds, and `/healthz` is the baseline the hot reads are measured
+# against, so it must stay as cheap as they are.
+PROBE_PATHS = frozenset({"/healthz", "/health", "/readyz", "/metrics"})
 
 
 def is_hot_read(request: HttpRequest) -> bool:
+    """A Gateway hot read or a probe: no request line, and no log work at all."""
     path = request.path_info
+    if path in PROBE_PATHS:
+        return True
     return (
         request.method == "GET" and path.startswith("/worlds/") and path.endswith(HOT_READ_SUFFIXES)
     )

@@ -95,13 +95,15 @@ def test_plain_library_logger__rendered_as_json_with_the_requests_correlation_id
 
 
 @pytest.mark.django_db
-def test_hot_reads__no_request_line(json_log):
+def test_hot_reads_and_probes__no_request_line(json_log):
     owner = UserFactory(username="olivia", permissions=["worlds.add_world"])
     make_world(owner=owner, world_id="hot")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(owner)}")
 
     assert client.get("/worlds/hot/decide").status_code == 200
     client.get("/worlds/hot/activation?strategy_id=s1&side=long")
+    for probe in ("/healthz", "/readyz", "/metrics"):
+        assert client.get(probe).status_code == 200
 
     events = [line["event"] for line in _json_lines(json_log.getvalue())]
     assert "request_finished" not in events
