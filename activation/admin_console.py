@@ -26,8 +26,9 @@ from django.utils.safestring import SafeString, mark_safe
 from activation.apply.selectors import recent_apply_runs
 from activation.consumers.selectors import convergence
 from activation.entries import EFFECTIVE_MODES, SIDES
+from activation.override_rules import MAX_REASON_LENGTH, MAX_TTL_SECONDS
 from activation.selectors import ConsoleEntry, ConsoleState, console_state, read_entry
-from activation.services.overrides import MAX_TTL_SECONDS, override_activation
+from activation.services.overrides import override_activation
 from worlds.roles import Role, require_role
 from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
@@ -44,7 +45,12 @@ ENTRY_ROW = (
 
 class OverrideForm(forms.Form):
     """The fields of `PUT /worlds/{id}/activation` an operator sets by hand, plus the etag of the
-    entry as the form was shown (empty for a new entry)."""
+    entry as the form was shown (empty for a new entry).
+
+    The form turns the posted text into values and bounds them with the constants of
+    `activation.override_rules`, so a mistake is shown beside its field; the service checks the
+    same rules again, as for every caller.
+    """
 
     strategy_id = forms.RegexField(
         STRATEGY_ID_REGEX,
@@ -68,7 +74,9 @@ class OverrideForm(forms.Form):
         help_text="Leave empty to keep the override until someone changes it; otherwise the "
         "entry reverts on its own when the time is up.",
     )
-    reason = forms.CharField(max_length=1000, required=False, help_text="Kept in the audit log.")
+    reason = forms.CharField(
+        max_length=MAX_REASON_LENGTH, required=False, help_text="Kept in the audit log."
+    )
     etag = forms.CharField(required=False, widget=forms.HiddenInput)
 
 

@@ -23,9 +23,16 @@ def subprocess_database_url() -> str:
 
 
 def subprocess_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment, on the test database, unbuffered, plus `overrides`."""
+    """This process's environment, on the test database, unbuffered, plus `overrides`.
+
+    Outside pytest (bench/load_mix.py reuses the fault-test launchers) Django is not set up and
+    there is no test database: the caller's own environment and overrides are used as they are.
+    """
+    from django.conf import settings
+
     env = dict(os.environ)
-    env["DATABASE_URL"] = subprocess_database_url()
+    if settings.configured:
+        env["DATABASE_URL"] = subprocess_database_url()
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("DJANGO_SECRET_KEY", "fault-tests-only")
     env.update(overrides or {})

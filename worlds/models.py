@@ -276,3 +276,18 @@ class WorldEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.world_id}#{self.seq} {self.type}"
+
+
+class RelayCursor(models.Model):
+    """The last stream entry id the relay wrote, per stream, kept where Redis cannot lose it.
+
+    Redis without persistence forgets the stream on restart; comparing the stream's last id
+    with this one is how the relay notices (docs/events.md, "After Redis lost the stream").
+    """
+
+    stream = models.CharField(max_length=200, primary_key=True)
+    last_entry_id = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.stream} @ {self.last_entry_id}"

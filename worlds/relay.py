@@ -5,7 +5,11 @@ One call of `relay_batch` is one database transaction:
 1. take the relay lock (`pg_try_advisory_xact_lock`); when another relay holds it, do nothing;
 2. claim the oldest unrelayed rows by id with `SELECT ... FOR UPDATE SKIP LOCKED`;
 3. `XADD` them, in id order, in one `MULTI`/`EXEC` pipeline;
-4. set their `relayed_at` and commit.
+4. set their `relayed_at`, remember the last stream entry id, and commit.
+
+Before claiming, the relay checks that the stream still holds the last entry it wrote; when
+Redis lost it (a restart without persistence), it writes a `stream_reset` marker and re-publishes
+the recent events first (`worlds.stream_continuity`, docs/events.md).
 
 If Redis fails, the exception rolls the transaction back and the rows stay pending for the next
 call; if the commit fails after `EXEC`, the next call publishes them again. Delivery is therefore
@@ -22,7 +26,6 @@ SQLite's IMMEDIATE transactions already serialise relays.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from functools import lru_cache
@@ -32,15 +35,20 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from worlds.events import as_cloudevent
 from worlds.models import WorldEvent
+from worlds.stream_continuity import (
+    STREAM_FIELD,
+    encode_event,
+    remember_last_entry,
+    republish_after_loss,
+    stream_went_back,
+)
 from worldservice.metrics import audit_backlog_depth, event_relay_lag_seconds
 from worldservice.redis_clients import new_client
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
-STREAM_FIELD = "event"
 # The two-key advisory lock namespace of the relay (worldservice.locks uses 7001).
 RELAY_LOCK_CLASS = 7002
 RELAY_LOCK_ID = 1
@@ -69,11 +77,6 @@ def pending_count() -> int:
     return count
 
 
-def encode_event(event: WorldEvent) -> str:
-    """The stream entry's `event` field: the CloudEvents JSON object, compact UTF-8."""
-    return json.dumps(as_cloudevent(event), ensure_ascii=False, separators=(",", ":"))
-
-
 def _take_relay_lock() -> bool:
     """Hold the single-relay lock until the transaction ends; False when another relay has it."""
     if connection.vendor != "postgresql":
@@ -99,7 +102,7 @@ def _publish(client: redis.Redis, events: Sequence[WorldEvent]) -> None:
     stream = stream_name()
     for event in events:
         pipeline.xadd(stream, {STREAM_FIELD: encode_event(event)})
-    pipeline.execute()
+    remember_last_entry(stream, pipeline.execute())
 
 
 def relay_batch(*, limit: int = DEFAULT_BATCH) -> int:
@@ -118,6 +121,8 @@ def relay_batch(*, limit: int = DEFAULT_BATCH) -> int:
     with transaction.atomic():
         if not _take_relay_lock():
             return 0
+        if stream_went_back(client, stream_name()):
+            republish_after_loss(client, stream_name(), timezone.now())
         events = _claim(limit)
         if not events:
             audit_backlog_depth.set(0)

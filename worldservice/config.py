@@ -19,6 +19,8 @@ MAX_APPROVALS = 5
 
 
 RATE_PATTERN = re.compile(r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$")
+DOTTED_PATH_PATTERN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+DEFAULT_ALLOCATION_EXECUTOR = "rebalancing.allocation.executors.GatewayHandoff"
 
 
 class ConfigError(ValueError):
@@ -70,6 +72,17 @@ def env_rate(env: Mapping[str, str], name: str, default: str) -> str:
     return rate
 
 
+def env_dotted_path(env: Mapping[str, str], name: str, default: str) -> str:
+    """The dotted import path of a class (imported when first used, once the apps are ready)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    path = raw.strip()
+    if not DOTTED_PATH_PATTERN.match(path):
+        raise ConfigError(f"{name} must be a dotted path such as package.module.Class, got {raw!r}")
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class WorldServiceConfig:
     compat_rebalance_v2: bool = False
@@ -77,6 +90,8 @@ class WorldServiceConfig:
     apply_wait_seconds: int = 10
     apply_timeout_seconds: int = 60
     event_stream: str = "worldservice.events"
+    # How far back the relay re-publishes when the stream lost entries (docs/events.md).
+    stream_republish_window_seconds: int = 86_400
     max_body_bytes: int = 1024 * 1024
     token_cache_seconds: int = 30
     # The floor under every world's `approvals_required` (docs/api.md, governed world changes).
@@ -99,6 +114,11 @@ class WorldServiceConfig:
     broker_timeout_seconds: float = 2.0
     db_connect_timeout_seconds: int = 3
     db_statement_timeout_ms: int = 10_000
+    # Connection pooling (docs/deployment.md, "PostgreSQL connections").
+    db_pool_size: int = 0
+    db_behind_pgbouncer: bool = False
+    # What carries out `POST /allocations` with `execute: true` (docs/rebalancing.md).
+    allocation_executor: str = DEFAULT_ALLOCATION_EXECUTOR
 
     def as_settings(self) -> dict[str, Any]:
         """The `settings.WORLDSERVICE` mapping (upper-case keys, as Django settings are)."""
@@ -108,6 +128,7 @@ class WorldServiceConfig:
             "APPLY_WAIT_SECONDS": self.apply_wait_seconds,
             "APPLY_TIMEOUT_SECONDS": self.apply_timeout_seconds,
             "EVENT_STREAM": self.event_stream,
+            "STREAM_REPUBLISH_WINDOW_SECONDS": self.stream_republish_window_seconds,
             "MAX_BODY_BYTES": self.max_body_bytes,
             "TOKEN_CACHE_SECONDS": self.token_cache_seconds,
             "MIN_APPROVALS": self.min_approvals,
@@ -125,6 +146,9 @@ class WorldServiceConfig:
             "BROKER_TIMEOUT_SECONDS": self.broker_timeout_seconds,
             "DB_CONNECT_TIMEOUT_SECONDS": self.db_connect_timeout_seconds,
             "DB_STATEMENT_TIMEOUT_MS": self.db_statement_timeout_ms,
+            "DB_POOL_SIZE": self.db_pool_size,
+            "DB_BEHIND_PGBOUNCER": self.db_behind_pgbouncer,
+            "ALLOCATION_EXECUTOR": self.allocation_executor,
         }
 
 
@@ -137,6 +161,9 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
         apply_wait_seconds=env_int(env, "WORLDSERVICE_APPLY_WAIT_SECONDS", 10),
         apply_timeout_seconds=env_int(env, "WORLDSERVICE_APPLY_TIMEOUT_SECONDS", 60, minimum=1),
         event_stream=env.get("WORLDSERVICE_EVENT_STREAM", "worldservice.events"),
+        stream_republish_window_seconds=env_int(
+            env, "WORLDSERVICE_STREAM_REPUBLISH_WINDOW_SECONDS", 86_400, minimum=0
+        ),
         max_body_bytes=env_int(env, "WORLDSERVICE_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
         token_cache_seconds=env_int(env, "WORLDSERVICE_TOKEN_CACHE_SECONDS", 30),
         min_approvals=env_int(env, "WORLDSERVICE_MIN_APPROVALS", 0, maximum=MAX_APPROVALS),
@@ -157,4 +184,9 @@ def load_config(env: Mapping[str, str] | None = None) -> WorldServiceConfig:
             env, "WORLDSERVICE_DB_CONNECT_TIMEOUT_SECONDS", 3, minimum=1
         ),
         db_statement_timeout_ms=env_int(env, "WORLDSERVICE_DB_STATEMENT_TIMEOUT_MS", 10_000),
+        db_pool_size=env_int(env, "WORLDSERVICE_DB_POOL_SIZE", 0),
+        db_behind_pgbouncer=env_bool(env, "WORLDSERVICE_DB_BEHIND_PGBOUNCER"),
+        allocation_executor=env_dotted_path(
+            env, "WORLDSERVICE_ALLOCATION_EXECUTOR", DEFAULT_ALLOCATION_EXECUTOR
+        ),
     )

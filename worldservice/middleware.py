@@ -14,12 +14,12 @@ from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessio
 from django.http import (
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     JsonResponse,
 )
 
 from worldservice.api.errors import error_body
 from worldservice.context import correlation_scope
+from worldservice.error_pages import admin_error_page
 
 CORRELATION_HEADER = "X-Correlation-ID"
 # Routes the browser-facing apps own keep Django's trailing-slash convention.
@@ -57,7 +57,7 @@ class BadInputMiddleware:
 
     No id, filter or search term may contain one, and PostgreSQL cannot even compare text with
     it (the query fails with a DataError), so it is refused here for every route at once:
-    400 with the usual error body, or a plain page in the admin.
+    400 with the usual error body, or the admin's error page in the browser.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -81,9 +81,8 @@ def _has_nul(name: str, values: list[str]) -> bool:
 
 def _bad_request(request: HttpRequest, where: str, detail: str) -> HttpResponse:
     if request.path_info.startswith(BROWSER_PREFIXES):
-        return HttpResponseBadRequest(
-            f"Bad request: {detail}", content_type="text/plain; charset=utf-8"
-        )
+        # People get the admin's own error page, as for every other refusal there.
+        return admin_error_page(request, 400, detail)
     return JsonResponse(
         error_body(detail, "invalid", {where: ["A NUL character is never valid here."]}),
         status=400,

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
 from activation.entries import EFFECTIVE_MODES, SIDES
-from activation.services.overrides import MAX_TTL_SECONDS
+from activation.override_rules import MAX_REASON_LENGTH, MAX_TTL_SECONDS
 from worldservice.api.fields import (
+    ShapeSerializer,
     StrictBooleanField,
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
-    StrictSerializer,
 )
 from worldservice.api.identifiers import run_id_field, strategy_id_field
 
 
-class ActivationOverrideSerializer(StrictSerializer):
+class ActivationOverrideSerializer(ShapeSerializer):
     """`PUT /worlds/{id}/activation`: unknown keys, wrong types and out-of-range values are 400."""
+
+    # Only the shape is checked here (ShapeSerializer); the values are checked by the override
+    # service against `activation.override_rules`, which every caller (API, admin, scripts)
+    # meets. The fields describe those rules for OpenAPI, from the same constants.
 
     strategy_id = strategy_id_field()
     side = serializers.ChoiceField(choices=SIDES)
@@ -34,19 +36,9 @@ class ActivationOverrideSerializer(StrictSerializer):
     ttl_seconds = StrictIntegerField(
         min_value=1, max_value=MAX_TTL_SECONDS, required=False, allow_null=True, default=None
     )
-    reason = StrictCharField(required=False, allow_blank=True, max_length=1000, default="")
-
-    def to_internal_value(self, data: Any) -> Any:
-        # The shared id fields would read the number 7 as "7"; ids are JSON strings only.
-        if isinstance(data, dict):
-            errors = {
-                name: ["Must be a string."]
-                for name in ("strategy_id", "run_id", "side")
-                if data.get(name) is not None and not isinstance(data[name], str)
-            }
-            if errors:
-                raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)
+    reason = StrictCharField(
+        required=False, allow_blank=True, max_length=MAX_REASON_LENGTH, default=""
+    )
 
 
 class ActivationEnvelopeSerializer(serializers.Serializer):

@@ -9,24 +9,16 @@ a new version) so it never shows an unrecorded change.
 from __future__ import annotations
 
 import logging
-import math
-import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from activation.apply.selectors import apply_in_flight
-from activation.entries import (
-    EFFECTIVE_MODES,
-    SIDES,
-    Entry,
-    Key,
-    entry_etag,
-    envelope,
-    expiry_text,
-)
+from activation.entries import Entry, Key, entry_etag, envelope, expiry_text
+from activation.override_rules import MAX_TTL_SECONDS, check_override
 from activation.services.changes import publish_changes
 from activation.services.expiry import expire_locked
 from activation.services.recovery import deactivated, ensure_ready
@@ -43,62 +35,62 @@ from worldservice.api.errors import (
     PreconditionFailed,
 )
 from worldservice.api.etags import require_match
-from worldservice.api.identifiers import RUN_ID_REGEX, STRATEGY_ID_REGEX
 from worldservice.limits import MAX_ACTIVATION_ENTRIES
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["MAX_TTL_SECONDS", "deactivate_all", "override_activation"]
+
+ENTRY_FIELDS = ("active", "weight", "freeze", "drain", "effective_mode", "run_id")
 REBUILD_WAIT_SECONDS = 5.0
-MAX_TTL_SECONDS = 366 * 24 * 3600
 WRITE_ATTEMPTS = 3
-_STRATEGY_ID = re.compile(STRATEGY_ID_REGEX)
-_RUN_ID = re.compile(RUN_ID_REGEX)
 
 
 def _actor_name(actor: User | str) -> str:
     return actor if isinstance(actor, str) else actor.get_username()
 
 
-def _validate(
-    *,
-    strategy_id: str,
-    side: str,
-    active: bool,
-    weight: float,
-    freeze: bool,
-    drain: bool,
-    effective_mode: str | None,
-    run_id: str | None,
-    ttl_seconds: int | None,
-) -> None:
-    """The contract's rules, for callers other than the API (whose serializer checks first)."""
-    errors: dict[str, list[str]] = {}
-    if not isinstance(strategy_id, str) or not _STRATEGY_ID.match(strategy_id):
-        errors["strategy_id"] = ["A strategy id is 1-128 characters without whitespace or '|'."]
-    if side not in SIDES:
-        errors["side"] = ["One of long, short."]
-    for name, flag in (("active", active), ("freeze", freeze), ("drain", drain)):
-        if not isinstance(flag, bool):
-            errors[name] = ["Must be a boolean."]
-    if (
-        isinstance(weight, bool)
-        or not isinstance(weight, int | float)
-        or not math.isfinite(weight)
-        or not 0 <= weight <= 1
-    ):
-        errors["weight"] = ["A number from 0 to 1."]
-    if effective_mode is not None and effective_mode not in EFFECTIVE_MODES:
-        errors["effective_mode"] = [f"One of {', '.join(EFFECTIVE_MODES)}, or null."]
-    if run_id is not None and (not isinstance(run_id, str) or not _RUN_ID.match(run_id)):
-        errors["run_id"] = ["A run id is 1-128 characters of A-Z a-z 0-9 _ . : -."]
-    if ttl_seconds is not None and (
-        isinstance(ttl_seconds, bool)
-        or not isinstance(ttl_seconds, int)
-        or not 1 <= ttl_seconds <= MAX_TTL_SECONDS
-    ):
-        errors["ttl_seconds"] = [f"A whole number of seconds from 1 to {MAX_TTL_SECONDS}."]
-    if errors:
-        raise InvalidInput("The activation override is not valid.", errors=errors)
+@dataclass(frozen=True, slots=True)
+class _Override:
+    """One override, its fields checked (`activation.override_rules`)."""
+
+    actor: str
+    world_id: str
+    key: Key
+    entry: Entry  # active, weight, freeze, drain, effective_mode, run_id
+    ttl_seconds: int | None
+    reason: str
+    expected_etags: frozenset[str]
+
+    @classmethod
+    def of(
+        cls, actor: str, world_id: str, fields: dict[str, Any], expected_etags: frozenset[str]
+    ) -> _Override:
+        """The override of `fields` (checked by `check_override`)."""
+        entry = {name: fields[name] for name in ENTRY_FIELDS}
+        return cls(
+            actor=actor,
+            world_id=world_id,
+            key=(fields["strategy_id"], fields["side"]),
+            entry={**entry, "weight": float(fields["weight"])},
+            ttl_seconds=fields["ttl_seconds"],
+            reason=fields["reason"],
+            expected_etags=expected_etags,
+        )
+
+    @property
+    def enabling(self) -> bool:
+        """Whether the entry may trade: what a suspended world refuses."""
+        return bool(self.entry["active"] and not self.entry["freeze"] and not self.entry["drain"])
+
+    def audit_request(self) -> dict[str, Any]:
+        """The override as the audit row records it."""
+        return {
+            **self.entry,
+            "ttl_seconds": self.ttl_seconds,
+            "reason": self.reason,
+            "if_match": sorted(self.expected_etags),
+        }
 
 
 def _check_world(world: World, *, enabling: bool, effective_mode: str | None) -> None:
@@ -197,101 +189,103 @@ def override_activation(
 ) -> dict[str, Any]:
     """Set one activation entry by hand; the new ActivationEnvelope.
 
-    Refusals: unknown world 404; If-Match mismatch 412; an apply in flight 409
-    `apply_in_progress`; `effective_mode: "live"` without `allow_live` 409 `live_not_allowed`;
-    a DELETED world 409 `world_deleted`; enabling an entry of a SUSPENDED world 409
-    `world_suspended`; a set being rebuilt 503 `activation_rebuilding`.
-    With `ttl_seconds` the override reverts on its own (see `activation.services.expiry`).
+    Refusals: a field breaking its rule 400 (`activation.override_rules`); unknown world 404;
+    If-Match mismatch 412; an apply in flight 409 `apply_in_progress`; `effective_mode: "live"`
+    without `allow_live` 409 `live_not_allowed`; a DELETED world 409 `world_deleted`; enabling an
+    entry of a SUSPENDED world 409 `world_suspended`; a set being rebuilt 503
+    `activation_rebuilding`. With `ttl_seconds` the override reverts on its own (see
+    `activation.services.expiry`).
     """
-    _validate(
-        strategy_id=strategy_id,
-        side=side,
-        active=active,
-        weight=weight,
-        freeze=freeze,
-        drain=drain,
-        effective_mode=effective_mode,
-        run_id=run_id,
-        ttl_seconds=ttl_seconds,
-    )
-    name = _actor_name(actor)
-    key: Key = (strategy_id, side)
-    get_world(world_id)  # 404 before anything else
-    if not ensure_ready(world_id, wait_seconds=REBUILD_WAIT_SECONDS):
-        raise _not_ready(world_id)
-    store = get_store()
-    request = {
+    fields: dict[str, Any] = {
+        "strategy_id": strategy_id,
+        "side": side,
         "active": active,
-        "weight": float(weight),
+        "weight": weight,
         "freeze": freeze,
         "drain": drain,
         "effective_mode": effective_mode,
         "run_id": run_id,
         "ttl_seconds": ttl_seconds,
         "reason": reason,
-        "if_match": sorted(expected_etags),
     }
+    check_override(fields)
+    override = _Override.of(_actor_name(actor), world_id, fields, frozenset(expected_etags))
+    get_world(world_id)  # 404 before anything else
+    if not ensure_ready(world_id, wait_seconds=REBUILD_WAIT_SECONDS):
+        raise _not_ready(world_id)
+    written = _write(override)
+    after = written.after[override.key]
+    if after is None:
+        raise RuntimeError("an override wrote no entry")
+    return envelope(world_id, override.key, after, written.state_hash)
+
+
+def _write(override: _Override) -> WriteOutcome:
+    """The store write with its audit rows, event and snapshot, in one transaction; a store
+    write whose transaction fails is put back (`_compensate`)."""
     written: WriteOutcome | None = None
     try:
         with transaction.atomic():
-            world = locked_world(world_id)
-            _check_world(
-                world, enabling=active and not freeze and not drain, effective_mode=effective_mode
-            )
-            if apply_in_flight(world_id):
-                raise Conflict(
-                    f"An apply is in flight for world {world_id!r}; try again when it is done.",
-                    code="apply_in_progress",
-                    headers={"Retry-After": "1"},
-                )
-            expire_locked(world_id, keys=[key])
-            current = store.get(world_id, strategy_id, side)
-            if not current.ready:
-                raise _not_ready(world_id)
-            current_etag = (
-                entry_etag(world_id, key, current.entry) if current.entry is not None else None
-            )
-            _check_if_match(expected_etags, current_etag)
-            _check_room(store, world_id, current.entry)
-            entry: Entry = {
-                "active": active,
-                "weight": float(weight),
-                "freeze": freeze,
-                "drain": drain,
-                "effective_mode": effective_mode,
-                "run_id": run_id,
-            }
-            if ttl_seconds is not None:
-                entry["expires_at"] = expiry_text(ttl_seconds)
-                entry["previous"] = current.entry
-            try:
-                written = store.write(
-                    world_id,
-                    strategy_id,
-                    side,
-                    entry,
-                    if_match=current_etag,
-                    if_absent=current_etag is None,
-                )
-            except EtagMismatch as exc:
-                if expected_etags:
-                    raise
-                raise Conflict(
-                    "The activation entry changed while it was being overridden; try again.",
-                    code="concurrent_update",
-                ) from exc
+            written = _write_locked(override, get_store())
             publish_changes(
-                actor=name, outcome=written, cause="override", reason=reason, request=request
+                actor=override.actor,
+                outcome=written,
+                cause="override",
+                reason=override.reason,
+                request=override.audit_request(),
             )
-            take_snapshot(world_id, reason="override")
+            take_snapshot(override.world_id, reason="override")
     except BaseException:
         if written is not None:
-            _compensate(written, name)
+            _compensate(written, override.actor)
         raise
-    after = written.after[key]
-    if after is None:
-        raise RuntimeError("an override wrote no entry")
-    return envelope(world_id, key, after, written.state_hash)
+    return written
+
+
+def _write_locked(override: _Override, store: ActivationStore) -> WriteOutcome:
+    """Under the world's row lock: the checks that need the world and the entry, then the write."""
+    world_id, (strategy_id, side) = override.world_id, override.key
+    world = locked_world(world_id)
+    _check_world(world, enabling=override.enabling, effective_mode=override.entry["effective_mode"])
+    _check_no_apply(world_id)
+    expire_locked(world_id, keys=[override.key])
+    current = store.get(world_id, strategy_id, side)
+    if not current.ready:
+        raise _not_ready(world_id)
+    current_etag = (
+        entry_etag(world_id, override.key, current.entry) if current.entry is not None else None
+    )
+    _check_if_match(override.expected_etags, current_etag)
+    _check_room(store, world_id, current.entry)
+    entry = dict(override.entry)
+    if override.ttl_seconds is not None:
+        entry["expires_at"] = expiry_text(override.ttl_seconds)
+        entry["previous"] = current.entry
+    try:
+        return store.write(
+            world_id,
+            strategy_id,
+            side,
+            entry,
+            if_match=current_etag,
+            if_absent=current_etag is None,
+        )
+    except EtagMismatch as exc:
+        if override.expected_etags:
+            raise
+        raise Conflict(
+            "The activation entry changed while it was being overridden; try again.",
+            code="concurrent_update",
+        ) from exc
+
+
+def _check_no_apply(world_id: str) -> None:
+    if apply_in_flight(world_id):
+        raise Conflict(
+            f"An apply is in flight for world {world_id!r}; try again when it is done.",
+            code="apply_in_progress",
+            headers={"Retry-After": "1"},
+        )
 
 
 def deactivate_all(*, actor: User | str, world_id: str) -> int | None:

@@ -16,11 +16,10 @@ class DurationError(ValueError):
 
 def parse_duration(value: object) -> int:
     """Seconds in a duration such as `5m`; raises `DurationError` otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
-        value = str(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
-        raise DurationError(f"needs a unit: write {value}s, {value}m, {value}h or {value}d")
-    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    text = _as_text(value)
+    if _is_bare_number(text):
+        raise DurationError(f"needs a unit: write {text}s, {text}m, {text}h or {text}d")
+    match = _DURATION.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise DurationError(
             "must be a duration such as 30s, 5m, 3h or 60d: a whole number followed by one of "
@@ -30,6 +29,18 @@ def parse_duration(value: object) -> int:
     if seconds > MAX_DURATION_SECONDS:
         raise DurationError(f"is too long (at most {format_duration(MAX_DURATION_SECONDS)})")
     return seconds
+
+
+def _as_text(value: object) -> object:
+    """A whole number of at most 12 digits as its text (so it gets the "needs a unit" hint)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12:
+        return str(value)
+    return value
+
+
+def _is_bare_number(value: object) -> bool:
+    """Digits without a unit, such as `300`."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12
 
 
 def format_duration(seconds: int) -> str:

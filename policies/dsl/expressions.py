@@ -109,54 +109,80 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     index = 0
     while index < len(text):
-        char = text[index]
-        column = index + 1
-        if char in " \t\r\n":
+        if text[index] in " \t\r\n":
             index += 1
             continue
-        number = _NUMBER.match(text, index)
-        if number is not None:
-            word = _WORD_TAIL.match(text, number.end())
-            end = word.end() if word is not None else number.end()
-            literal = text[index:end]
-            if end != number.end():
-                raise ExpressionError(f"'{literal}' at column {column} is not a valid number")
-            value = float(literal)
-            if not math.isfinite(value):
-                raise ExpressionError(f"the number '{literal}' at column {column} is too large")
-            tokens.append(Token("number", literal, column, value))
-            index = end
-            continue
-        name = METRIC_NAME.match(text, index)
-        if name is not None:
-            tokens.append(Token("name", name.group(), column))
-            index = name.end()
-            continue
-        pair = text[index : index + 2]
-        if pair in _TWO_CHAR_OPS:
-            tokens.append(Token("op", pair, column))
-            index += 2
-            continue
-        if pair in _LOOKALIKES or char in _LOOKALIKES:
-            written = pair if pair in _LOOKALIKES else char
-            raise ExpressionError(
-                f"'{written}' at column {column} is not an operator here; write "
-                f"'{_LOOKALIKES[written]}'"
-            )
-        if char == "=":
-            raise ExpressionError(
-                f"'=' at column {column} is not an operator; write '==' to test equality, "
-                "or '>=' / '<='"
-            )
-        if char in _ONE_CHAR_OPS or char in _PUNCTUATION:
-            tokens.append(Token("op", char, column))
-            index += 1
-            continue
-        shown = char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
-        quoted = f'"{shown}"' if shown == "'" else f"'{shown}'"
-        raise ExpressionError(f"unexpected character {quoted} at column {column}")
+        token, index = _next_token(text, index)
+        tokens.append(token)
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
+
+
+def _next_token(text: str, index: int) -> tuple[Token, int]:
+    """The token starting at `index`, and the index after it; raises on anything unreadable."""
+    for read in (_read_number, _read_name, _read_operator):
+        found = read(text, index)
+        if found is not None:
+            return found
+    raise _unexpected_character(text[index], index + 1)
+
+
+def _read_number(text: str, index: int) -> tuple[Token, int] | None:
+    """A number; letters run on to it (`1e5x`, `2sharpe`) make it invalid, not two tokens."""
+    number = _NUMBER.match(text, index)
+    if number is None:
+        return None
+    column = index + 1
+    word = _WORD_TAIL.match(text, number.end())
+    end = word.end() if word is not None else number.end()
+    literal = text[index:end]
+    if end != number.end():
+        raise ExpressionError(f"'{literal}' at column {column} is not a valid number")
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ExpressionError(f"the number '{literal}' at column {column} is too large")
+    return Token("number", literal, column, value), end
+
+
+def _read_name(text: str, index: int) -> tuple[Token, int] | None:
+    """A metric or function name."""
+    name = METRIC_NAME.match(text, index)
+    if name is None:
+        return None
+    return Token("name", name.group(), index + 1), name.end()
+
+
+def _read_operator(text: str, index: int) -> tuple[Token, int] | None:
+    """An operator or punctuation; a look-alike (`≥`, `=>`, a lone `=`) is refused with a hint."""
+    column = index + 1
+    char = text[index]
+    pair = text[index : index + 2]
+    if pair in _TWO_CHAR_OPS:
+        return Token("op", pair, column), index + 2
+    _refuse_lookalike(pair, char, column)
+    if char in _ONE_CHAR_OPS or char in _PUNCTUATION:
+        return Token("op", char, column), index + 1
+    return None
+
+
+def _refuse_lookalike(pair: str, char: str, column: int) -> None:
+    if pair in _LOOKALIKES or char in _LOOKALIKES:
+        written = pair if pair in _LOOKALIKES else char
+        raise ExpressionError(
+            f"'{written}' at column {column} is not an operator here; write "
+            f"'{_LOOKALIKES[written]}'"
+        )
+    if char == "=":
+        raise ExpressionError(
+            f"'=' at column {column} is not an operator; write '==' to test equality, "
+            "or '>=' / '<='"
+        )
+
+
+def _unexpected_character(char: str, column: int) -> ExpressionError:
+    shown = char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+    quoted = f'"{shown}"' if shown == "'" else f"'{shown}'"
+    return ExpressionError(f"unexpected character {quoted} at column {column}")
 
 
 class _Parser:
@@ -297,30 +323,24 @@ class _Parser:
                 "abs, min, max, log and sqrt"
             )
         opening = self.advance()
+        args, height = self.arguments()
+        self.expect_close(opening, "',' or ')'")
+        _check_arity(function, len(args), name)
+        return Call(function, tuple(args)), self.checked_height(height)
+
+    def arguments(self) -> tuple[list[Expr], int]:
+        """The comma-separated arguments up to (not including) the `)`, and the call's height."""
         args: list[Expr] = []
         height = 1
-        if not (self.peek().kind == "op" and self.peek().text == ")"):
-            while True:
-                arg, arg_height = self.sum()
-                args.append(arg)
-                height = max(height, arg_height + 1)
-                if self.peek().kind == "op" and self.peek().text == ",":
-                    self.advance()
-                    continue
-                break
-        self.expect_close(opening, "',' or ')'")
-        least, most = FUNCTIONS[function]
-        if most is not None and least == most and len(args) != least:
-            raise ExpressionError(
-                f"{function} takes exactly {least} argument{'s' if least != 1 else ''} "
-                f"(found {len(args)}) at column {name.column}"
-            )
-        if len(args) < least:
-            raise ExpressionError(
-                f"{function} needs at least {least} arguments (found {len(args)}) at column "
-                f"{name.column}"
-            )
-        return Call(function, tuple(args)), self.checked_height(height)
+        if self.peek().kind == "op" and self.peek().text == ")":
+            return args, height
+        while True:
+            arg, arg_height = self.sum()
+            args.append(arg)
+            height = max(height, arg_height + 1)
+            if not (self.peek().kind == "op" and self.peek().text == ","):
+                return args, height
+            self.advance()
 
     def expect_close(self, opening: Token, expected: str) -> None:
         token = self.peek()
@@ -354,6 +374,19 @@ class _Parser:
                 f"is too complex (more than {MAX_EXPRESSION_DEPTH} levels of nested operations)"
             )
         return height
+
+
+def _check_arity(function: FunctionName, count: int, name: Token) -> None:
+    least, most = FUNCTIONS[function]
+    if most is not None and least == most and count != least:
+        raise ExpressionError(
+            f"{function} takes exactly {least} argument{'s' if least != 1 else ''} "
+            f"(found {count}) at column {name.column}"
+        )
+    if count < least:
+        raise ExpressionError(
+            f"{function} needs at least {least} arguments (found {count}) at column {name.column}"
+        )
 
 
 def _check_metric_length(token: Token) -> None:

@@ -151,6 +151,16 @@ def load_document(text: str) -> dict[str, Any]:
     large, is not valid YAML/JSON (`line L, column C: ...`, both counted from 1), is nested too
     deeply, abuses aliases, or is not a mapping at the top level.
     """
+    _check_text(text)
+    _refuse_deep_nesting_fast(text)
+    data = _read(text)
+    if not isinstance(data, dict):  # a mapping tagged as something else, such as `!!set {a}`
+        raise PolicyValidationError.single(YAML_PATH, "the document must be a mapping of sections")
+    return data
+
+
+def _check_text(text: object) -> None:
+    """Refuse what is not text, or is too large to read at all."""
     if not isinstance(text, str):
         raise PolicyValidationError.single(YAML_PATH, "the document must be text")
     if len(text) > MAX_DOCUMENT_CHARS:
@@ -158,22 +168,14 @@ def load_document(text: str) -> dict[str, Any]:
             YAML_PATH,
             f"the document is too large ({len(text)} characters; at most {MAX_DOCUMENT_CHARS})",
         )
-    _refuse_deep_nesting_fast(text)
+
+
+def _read(text: str) -> Any:
+    """Compose and construct the document with `PolicyLoader`; every failure is a `yaml` error."""
     loader: PolicyLoader | None = None
     try:
         loader = PolicyLoader(text)
-        node = loader.get_single_node()
-        if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
-            raise PolicyValidationError.single(
-                YAML_PATH, "the document is empty; it must be a mapping of sections"
-            )
-        if not isinstance(node, MappingNode):
-            kind = "a list" if isinstance(node, SequenceNode) else "a single value"
-            raise PolicyValidationError.single(
-                YAML_PATH,
-                _at(node.start_mark, f"the document must be a mapping of sections, not {kind}"),
-            )
-        data = loader.construct_document(node)
+        return loader.construct_document(_top_level_mapping(loader))
     except PolicyValidationError:
         raise
     except MarkedYAMLError as exc:
@@ -188,9 +190,22 @@ def load_document(text: str) -> dict[str, Any]:
     finally:
         if loader is not None:
             loader.dispose()
-    if not isinstance(data, dict):  # a mapping tagged as something else, such as `!!set {a}`
-        raise PolicyValidationError.single(YAML_PATH, "the document must be a mapping of sections")
-    return data
+
+
+def _top_level_mapping(loader: PolicyLoader) -> MappingNode:
+    """The document's single node, which must be a mapping (of sections)."""
+    node = loader.get_single_node()
+    if node is None or (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
+        raise PolicyValidationError.single(
+            YAML_PATH, "the document is empty; it must be a mapping of sections"
+        )
+    if not isinstance(node, MappingNode):
+        kind = "a list" if isinstance(node, SequenceNode) else "a single value"
+        raise PolicyValidationError.single(
+            YAML_PATH,
+            _at(node.start_mark, f"the document must be a mapping of sections, not {kind}"),
+        )
+    return node
 
 
 def _refuse_deep_nesting_fast(text: str) -> None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Numbers are written the same way in canonical text and in every error message.
+from fieldreaders import format_number as format_number
+
 ComparisonOp = Literal[">=", "<=", ">", "<", "==", "!="]
 OnMissingMetric = Literal["fail", "warn", "ignore"]
 Side = Literal["long", "short"]
@@ -176,10 +179,3 @@ class Policy:
     sample: Sample = field(default_factory=Sample)
     selection: Selection = field(default_factory=Selection)
     validation: Validation = field(default_factory=Validation)
-
-
-def format_number(value: float) -> str:
-    """Render a float the way a person would write it: `0.6`, `1`, `1e-05`."""
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)

@@ -1,10 +1,11 @@
 """The world policy evaluation engine: a pure library (no Django, no I/O).
 
-`evaluate(policy, inputs, state, advance_state=...)` runs one evaluation (policy-dsl.md §3) of a
-normalised `Policy` over an `EvaluationInput` and the per-strategy `HysteresisState` map, and
-returns an `EvaluationResult` whose `to_json()` is the body of contract §7 (`active`, `plan`,
-`strategies`, `weights`) and whose `state` is the hysteresis state to persist. The design choices
-are written down in `policies.engine.pipeline`.
+`evaluate(policy, inputs, state, advance_state=...)` runs one evaluation of a normalised `Policy`
+over an `EvaluationInput` and the per-strategy `HysteresisState` map, and returns an
+`EvaluationResult` whose `to_json()` is the evaluate response body (`active`, `plan`,
+`strategies`, `weights`) and whose `state` is the hysteresis state to persist. The evaluation is
+a list of named stages, one module each: docs/decisions.md, "The evaluation stages", tables them;
+the design choices are written down in `policies.engine.pipeline`.
 """
 
 from policies.engine.alpha_performance import (

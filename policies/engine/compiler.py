@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -250,22 +250,30 @@ def _call(function: str, args: tuple[ScoreFn, ...]) -> ScoreFn:
     if function in ("abs", "log", "sqrt"):
         if len(args) != 1:
             raise ValueError(f"{function}() takes one argument, not {len(args)}")
-        (arg,) = args
-        if function == "abs":
-            return lambda values: None if (x := arg(values)) is None else abs(x)
-        if function == "log":
-            return lambda values: None if (x := arg(values)) is None or x <= 0.0 else math.log(x)
-        return lambda values: None if (x := arg(values)) is None or x < 0.0 else math.sqrt(x)
+        return _one_argument(function, args[0])
     if function in ("min", "max"):
         if not args:
             raise ValueError(f"{function}() needs at least one argument")
-        pick = min if function == "min" else max
-
-        def extreme(values: Values) -> float | None:
-            xs = [arg(values) for arg in args]
-            if any(x is None for x in xs):
-                return None
-            return pick(x for x in xs if x is not None)
-
-        return extreme
+        return _extreme(min if function == "min" else max, args)
     raise ValueError(f"unknown function {function!r}")
+
+
+def _one_argument(function: str, arg: ScoreFn) -> ScoreFn:
+    """`abs`, `log` or `sqrt`; outside its domain (`log` of x ≤ 0, `sqrt` of x < 0) no value."""
+    if function == "abs":
+        return lambda values: None if (x := arg(values)) is None else abs(x)
+    if function == "log":
+        return lambda values: None if (x := arg(values)) is None or x <= 0.0 else math.log(x)
+    return lambda values: None if (x := arg(values)) is None or x < 0.0 else math.sqrt(x)
+
+
+def _extreme(pick: Callable[[Iterable[float]], float], args: tuple[ScoreFn, ...]) -> ScoreFn:
+    """`min` or `max` of the arguments; one missing argument leaves no value."""
+
+    def extreme(values: Values) -> float | None:
+        xs = [arg(values) for arg in args]
+        if any(x is None for x in xs):
+            return None
+        return pick(x for x in xs if x is not None)
+
+    return extreme

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from policies.dsl.model import SIDES, ExposureConstraint, Side, TopK
@@ -48,20 +49,7 @@ def correlation_drops(
     counts as 0. When a pair is given twice (in either order) the last value wins; a strategy
     paired with itself is ignored.
     """
-    members = set(ranked)
-    pairs: dict[tuple[str, str], float] = {}
-    for a, b, raw in correlations:
-        if a == b or a not in members or b not in members:
-            continue
-        value = as_metric_value(raw)
-        pairs[(a, b) if a < b else (b, a)] = abs(value) if value is not None else 0.0
-
-    conflicts: dict[str, list[str]] = {}
-    for (a, b), value in pairs.items():
-        if value > max_pairwise:
-            conflicts.setdefault(a, []).append(b)
-            conflicts.setdefault(b, []).append(a)
-
+    conflicts = _conflicts(_pair_index(set(ranked), correlations), max_pairwise)
     kept: set[str] = set()
     dropped: set[str] = set()
     for strategy_id in ranked:
@@ -70,6 +58,29 @@ def correlation_drops(
         else:
             kept.add(strategy_id)
     return dropped
+
+
+def _pair_index(
+    members: AbstractSet[str], correlations: Iterable[CorrelationPair]
+) -> dict[tuple[str, str], float]:
+    """|correlation| per unordered pair of two distinct members; the last value given wins."""
+    pairs: dict[tuple[str, str], float] = {}
+    for a, b, raw in correlations:
+        if a == b or a not in members or b not in members:
+            continue
+        value = as_metric_value(raw)
+        pairs[(a, b) if a < b else (b, a)] = abs(value) if value is not None else 0.0
+    return pairs
+
+
+def _conflicts(pairs: dict[tuple[str, str], float], max_pairwise: float) -> dict[str, list[str]]:
+    """For each strategy, the others it is too correlated with."""
+    conflicts: dict[str, list[str]] = {}
+    for (a, b), value in pairs.items():
+        if value > max_pairwise:
+            conflicts.setdefault(a, []).append(b)
+            conflicts.setdefault(b, []).append(a)
+    return conflicts
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ def build_input(
     correlations: Iterable[CorrelationPair | Mapping[str, object]] = (),
     previous: Iterable[str] = (),
 ) -> EvaluationInput:
-    """Build the input from request-shaped maps (contract §7).
+    """Build the input from request-shaped maps (the body of `POST /worlds/{id}/evaluate`).
 
     `metrics` is `{strategy: {metric: value, ..., "side"?: "long" | "short"}}`: the `side` entry is
     taken out of the metrics (absent or null: long). `series` may name strategies without metrics;
@@ -66,19 +66,10 @@ def build_input(
     or a correlation item without `a`/`b`.
     """
     series = series or {}
-    strategies: dict[str, StrategyInput] = {}
-    for strategy_id, entry in metrics.items():
-        side = entry.get("side")
-        if side is None:
-            side = "long"
-        if side not in SIDES:
-            raise ValueError(f"metrics.{strategy_id}.side must be long or short, not {side!r}")
-        values = {k: v for k, v in entry.items() if k != "side"} if "side" in entry else entry
-        strategies[strategy_id] = StrategyInput(
-            metrics=values,
-            side=side,  # type: ignore[arg-type]  # checked against SIDES above
-            series=series.get(strategy_id),
-        )
+    strategies = {
+        strategy_id: _strategy_input(strategy_id, entry, series.get(strategy_id))
+        for strategy_id, entry in metrics.items()
+    }
     for strategy_id, strategy_series in series.items():
         if strategy_id not in strategies:
             strategies[strategy_id] = StrategyInput(metrics={}, series=strategy_series)
@@ -87,6 +78,23 @@ def build_input(
         as_of=as_of,
         correlations=[_correlation_pair(item) for item in correlations],
         previous=frozenset(previous),
+    )
+
+
+def _strategy_input(
+    strategy_id: str, entry: Mapping[str, object], series: Series | None
+) -> StrategyInput:
+    """One strategy's input: its `side` entry taken out of its metrics (absent or null: long)."""
+    side = entry.get("side")
+    if side is None:
+        side = "long"
+    if side not in SIDES:
+        raise ValueError(f"metrics.{strategy_id}.side must be long or short, not {side!r}")
+    values = {k: v for k, v in entry.items() if k != "side"} if "side" in entry else entry
+    return StrategyInput(
+        metrics=values,
+        side=side,  # type: ignore[arg-type]  # checked against SIDES above
+        series=series,
     )
 
 

@@ -1,9 +1,24 @@
-"""One evaluation of a world policy: policy-dsl.md §3, as a pure function.
+"""One evaluation of a world policy, as a pure function and a fixed sequence of named stages.
 
 `evaluate(policy, inputs, state, advance_state=...)` reads no clock, database or settings, and
 mutates none of its arguments. The same arguments give the same result.
 
-Design choices (where the spec leaves room):
+The stages, in order (docs/decisions.md, "The evaluation stages"). Each takes the strategies'
+records (`work.StrategyWork`), fills in its part and appends its reason codes, so a strategy's
+reasons always read in stage order:
+
+- which strategies, with their metric values: `roster.strategies_to_evaluate`;
+- step 1, data currency (enough history): `sufficiency.check_data_currency`;
+- step 2, sample sufficiency: `sufficiency.check_sample`;
+- step 3, gates (`status` pass / fail): `gates.apply_gates`;
+- step 4, score: `scoring.apply_score`;
+- step 5, rank the gate-passers and cut to top-k: `selection.rank_gate_passers`, `cut_to_topk`;
+- step 6, the correlation constraint (`selected`): `selection.select_uncorrelated`;
+- step 7, hysteresis (the active set, the new state): `hysteresis.apply_hysteresis`;
+- step 8, the active set's order, weights, plan and the state to keep: `active_set.order_active`,
+  `assign_weights`, `plan_changes`, `next_state`.
+
+Design choices (where the policy language leaves room; each stage's module says more):
 
 - **Which strategies.** Every strategy in `inputs.strategies` (in that order), then every strategy
   in `inputs.previous` that has no entry (sorted by id): it is evaluated with empty metrics and
@@ -24,7 +39,7 @@ Design choices (where the spec leaves room):
   empty `or` fails.
 - **Score.** Computed for `pass` and `fail` strategies (it is informative), ranked only among
   `pass`. Any non-finite intermediate value (overflow) counts as a domain error: no score.
-- **Rank / top-k / constraints.** In the spec's order: rank the gate-passers (score desc, unscored
+- **Rank / top-k / constraints.** In this order: rank the gate-passers (score desc, unscored
   last, ties by id), cut to top-k (a strategy cut for its side does not use a place of `total`),
   then drop correlated ones from what is left. Dropping does not pull in the next candidate.
 - **Hysteresis pass** = selected (steps 1–6) and, with bands, the band metric ≥ `exit` for a
@@ -46,60 +61,19 @@ Design choices (where the spec leaves room):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
 
-from policies.dsl.model import Policy, Side
-from policies.engine import result as codes
-from policies.engine.alpha_performance import alpha_metrics_from_series
-from policies.engine.compiler import CompiledPolicy, compile_policy
-from policies.engine.constraints import correlation_drops, equal_weights, topk_cuts
-from policies.engine.hysteresis import NO_HYSTERESIS, hysteresis_step
+from policies.dsl.model import Policy
+from policies.engine.active_set import assign_weights, next_state, order_active, plan_changes
+from policies.engine.compiler import compile_policy
+from policies.engine.gates import apply_gates
+from policies.engine.hysteresis import apply_hysteresis
 from policies.engine.inputs import EvaluationInput
-from policies.engine.metrics import MetricView
-from policies.engine.result import (
-    EvaluationResult,
-    GateResult,
-    HysteresisResult,
-    Plan,
-    Status,
-    StrategyResult,
-)
+from policies.engine.result import EvaluationResult
+from policies.engine.roster import strategies_to_evaluate
+from policies.engine.scoring import apply_score
+from policies.engine.selection import cut_to_topk, rank_gate_passers, select_uncorrelated
 from policies.engine.state import HysteresisState
-
-_EMPTY: Final[Mapping[str, object]] = {}
-
-
-class _Work:
-    """The mutable record of one strategy while the steps run."""
-
-    __slots__ = (
-        "gates",
-        "hysteresis",
-        "rank",
-        "reasons",
-        "score",
-        "selected",
-        "side",
-        "status",
-        "strategy_id",
-        "values",
-        "was_active",
-        "weight",
-    )
-
-    def __init__(self, strategy_id: str, side: Side, was_active: bool) -> None:
-        self.strategy_id = strategy_id
-        self.side: Side = side
-        self.was_active = was_active
-        self.values: list[float | None] = []
-        self.status: Status = "fail"
-        self.score: float | None = None
-        self.rank: int | None = None
-        self.selected = False
-        self.weight: float | None = None
-        self.gates: tuple[GateResult, ...] = ()
-        self.hysteresis: HysteresisResult | None = None
-        self.reasons: list[str] = []
+from policies.engine.sufficiency import check_data_currency, check_sample, sufficient
 
 
 def evaluate(
@@ -109,200 +83,35 @@ def evaluate(
     *,
     advance_state: bool,
 ) -> EvaluationResult:
-    """Run steps 1–8 of policy-dsl.md §3 (see the module docstring for the choices made)."""
+    """Run the evaluation stages in order (the module docstring lists them and the choices made)."""
     compiled = compile_policy(policy)
-    previous = inputs.previous
-    works: list[_Work] = []
+    selection = policy.selection
 
-    # Steps 1–4 per strategy: metrics, history, sample, gates, score.
-    for strategy_id, strategy in inputs.strategies.items():
-        work = _Work(strategy_id, strategy.side, strategy_id in previous)
-        overlay = (
-            alpha_metrics_from_series(strategy.series) if strategy.series is not None else None
-        )
-        _assess(work, MetricView(strategy.metrics, overlay), compiled, policy)
-        works.append(work)
-    for strategy_id in sorted(previous - inputs.strategies.keys()):
-        work = _Work(strategy_id, "long", True)
-        work.reasons.append(codes.METRICS_ABSENT)
-        _assess(work, MetricView(_EMPTY), compiled, policy)
-        works.append(work)
-
-    # Step 5: rank the gate-passers, then top-k.
-    candidates = [w for w in works if w.status == "pass"]
-    candidates.sort(key=_rank_key)
-    for position, work in enumerate(candidates, start=1):
-        work.rank = position
-    cuts = topk_cuts([(w.strategy_id, w.side) for w in candidates], policy.selection.topk)
-    survivors: list[_Work] = []
-    for work in candidates:
-        cut = cuts.get(work.strategy_id)
-        if cut is None:
-            work.reasons.append(codes.TOPK_SELECTED)
-            survivors.append(work)
-        else:
-            work.reasons.extend(cut)
-
-    # Step 6: correlation (exposure comes after hysteresis, over the active set).
-    correlation = policy.selection.constraints.correlation
-    dropped = (
-        correlation_drops(
-            [w.strategy_id for w in survivors], inputs.correlations, correlation.max_pairwise
-        )
-        if correlation is not None and survivors
-        else set()
+    works = strategies_to_evaluate(inputs, compiled)
+    check_data_currency(works, compiled)  # step 1
+    check_sample(works, compiled, policy.sample)  # step 2
+    judged = sufficient(works)
+    apply_gates(judged, compiled, policy.validation.on_missing_metric)  # step 3
+    apply_score(judged, compiled)  # step 4
+    ranked = rank_gate_passers(works)  # step 5
+    survivors = cut_to_topk(ranked, selection.topk)
+    select_uncorrelated(  # step 6
+        survivors, inputs.correlations, selection.constraints.correlation
     )
-    for work in survivors:
-        if work.strategy_id in dropped:
-            work.reasons.append(codes.CORRELATION_DROPPED)
-        else:
-            work.selected = True
-
-    # Step 7: hysteresis.
-    params = policy.selection.hysteresis or NO_HYSTERESIS
-    bands = params.bands
-    band_slot = compiled.band_slot
-    new_states: dict[str, HysteresisState] = {}
-    active: list[_Work] = []
-    for work in works:
-        passed = work.selected
-        if passed and bands is not None and band_slot is not None:
-            level = bands.exit if work.was_active else bands.enter
-            value = work.values[band_slot]
-            if value is None or value < level:
-                passed = False
-                work.reasons.append(
-                    codes.BAND_BELOW_EXIT if work.was_active else codes.BAND_BELOW_ENTER
-                )
-        step = hysteresis_step(
-            passed=passed,
-            was_active=work.was_active,
-            prior=state.get(work.strategy_id),
-            as_of=inputs.as_of,
-            params=params,
-        )
-        work.hysteresis = step.result
-        work.reasons.extend(step.reasons)
-        new_states[work.strategy_id] = step.state
-        if step.active:
-            active.append(work)
-
-    # Step 8: the active set, its weights and the plan.
-    active.sort(key=_active_key)
-    weights = equal_weights(
-        [(w.strategy_id, w.side) for w in active], policy.selection.constraints.exposure
+    held, new_states = apply_hysteresis(  # step 7
+        works,
+        params=selection.hysteresis,
+        band_slot=compiled.band_slot,
+        state=state,
+        as_of=inputs.as_of,
     )
-    for work in active:
-        weight = weights[work.strategy_id]
-        work.weight = weight.value
-        if weight.capped:
-            work.reasons.append(codes.WEIGHT_CAPPED)
-    active_ids = tuple(w.strategy_id for w in active)
-    active_set = set(active_ids)
-    plan = Plan(
-        activate=tuple(sid for sid in active_ids if sid not in previous),
-        deactivate=tuple(sorted(sid for sid in previous if sid not in active_set)),
-    )
-
-    if advance_state:
-        next_state: Mapping[str, HysteresisState] = {**state, **new_states}
-    else:
-        next_state = state
+    active = order_active(held)  # step 8
+    weights = assign_weights(active, selection.constraints.exposure)
+    active_ids = tuple(work.strategy_id for work in active)
     return EvaluationResult(
         active=active_ids,
-        plan=plan,
-        strategies={w.strategy_id: _freeze(w) for w in works},
-        weights={sid: weights[sid].value for sid in active_ids},
-        state=next_state,
-    )
-
-
-def _assess(work: _Work, view: MetricView, compiled: CompiledPolicy, policy: Policy) -> None:
-    """Steps 1–4 for one strategy: sufficiency, gates and score."""
-    values = [view.get(name) for name in compiled.names]
-    work.values = values
-    reasons = work.reasons
-
-    # Steps 1–2: history and sample sufficiency.
-    insufficient = False
-    if _below(values, compiled.history_slot, compiled.min_history_days):
-        reasons.append(codes.INSUFFICIENT_HISTORY)
-        insufficient = True
-    sample = policy.sample
-    trades_slot: int | None = None
-    if compiled.sample_trades_slots is not None:
-        trades_slot, alias_slot = compiled.sample_trades_slots
-        if values[trades_slot] is None:
-            trades_slot = alias_slot
-    if (
-        _below(values, compiled.sample_days_slot, sample.min_days)
-        or _below(values, trades_slot, sample.min_trades)
-        or _below(values, compiled.sample_bars_slot, sample.min_bars)
-    ):
-        reasons.append(codes.INSUFFICIENT_SAMPLE)
-        insufficient = True
-    if insufficient:
-        work.status = "insufficient"
-        return
-
-    # Step 3: gates. Every comparison is evaluated (and reported); the tree combines them.
-    on_missing = policy.validation.on_missing_metric
-    outcomes: list[bool] = []
-    gates: list[GateResult] = []
-    missing_reported = False
-    for comparison in compiled.comparisons:
-        value = values[comparison.slot]
-        if value is None:
-            passed = on_missing != "fail"
-            missing = on_missing != "ignore"
-            missing_reported = missing_reported or missing
-        else:
-            passed = comparison.op(value, comparison.threshold)
-            missing = False
-        outcomes.append(passed)
-        gates.append(GateResult(rule=comparison.rule, value=value, passed=passed, missing=missing))
-    work.gates = tuple(gates)
-    gates_ok = compiled.gate_tree(outcomes) if compiled.gate_tree is not None else True
-    work.status = "pass" if gates_ok else "fail"
-    reasons.append(codes.GATES_PASS if gates_ok else codes.GATES_FAIL)
-    if missing_reported:
-        reasons.append(codes.METRIC_MISSING)
-
-    # Step 4: score.
-    work.score = compiled.score(values)
-    if work.score is None and gates_ok:
-        reasons.append(codes.SCORE_MISSING)
-
-
-def _below(values: list[float | None], slot: int | None, minimum: float | None) -> bool:
-    if slot is None or minimum is None:
-        return False
-    value = values[slot]
-    return value is None or value < minimum
-
-
-def _rank_key(work: _Work) -> tuple[bool, float, str]:
-    score = work.score
-    return (score is None, -score if score is not None else 0.0, work.strategy_id)
-
-
-def _active_key(work: _Work) -> tuple[bool, int, str]:
-    rank = work.rank
-    return (rank is None, rank if rank is not None else 0, work.strategy_id)
-
-
-def _freeze(work: _Work) -> StrategyResult:
-    if work.hysteresis is None:  # every evaluated strategy goes through step 7
-        raise RuntimeError(f"strategy {work.strategy_id} has no hysteresis step")
-    return StrategyResult(
-        strategy_id=work.strategy_id,
-        side=work.side,
-        status=work.status,
-        score=work.score,
-        rank=work.rank,
-        selected=work.selected,
-        weight=work.weight,
-        gates=work.gates,
-        hysteresis=work.hysteresis,
-        reasons=tuple(work.reasons),
+        plan=plan_changes(active_ids, inputs.previous),
+        strategies={work.strategy_id: work.to_result() for work in works},
+        weights=weights,
+        state=next_state(state, new_states, advance_state=advance_state),
     )

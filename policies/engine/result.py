@@ -1,4 +1,4 @@
-"""What one evaluation answers, and its JSON form (contract §7)."""
+"""What one evaluation answers, and its JSON form (the evaluate response body)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ class EvaluationResult:
     state: Mapping[str, HysteresisState]
 
     def to_json(self) -> dict[str, Any]:
-        """The response body fields of contract §7: `active`, `plan`, `strategies`, `weights`."""
+        """The evaluate response body fields: `active`, `plan`, `strategies`, `weights`."""
         return {
             "active": list(self.active),
             "plan": self.plan.to_json(),

@@ -119,7 +119,7 @@ def _ensure_finite(
             {
                 NON_FIELD: [
                     "the request leads to quantities that are not finite numbers "
-                    "(an allocation too close to 0 or values too large)."
+                    "(an allocation too close to 0 or values too large)"
                 ]
             },
             code="invalid",

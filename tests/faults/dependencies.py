@@ -75,6 +75,13 @@ class PrivateRedis:
         assert self.process is not None
         self.process.kill()
 
+    def restart(self) -> None:
+        """Killed and started again on the same port, empty (it keeps nothing on disk)."""
+        self.kill()
+        assert self.process is not None
+        self.process.wait(timeout=10)
+        self.start()
+
 
 def _postgres_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
@@ -205,6 +212,7 @@ class PrivateStack:
         self.web_port = free_port()
         self.web: RealProcess | None = None
         self.worker: RealProcess | None = None
+        self.relay: RealProcess | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -231,11 +239,19 @@ class PrivateStack:
             raise RuntimeError(f"{argv} failed: {result.stderr[-4000:]}")
         return result.stdout
 
-    def start(self, schema_from: str) -> None:
+    def start(self, schema_from: str | None) -> None:
         """Start everything; the database is a copy of `schema_from` (the migrated test
-        database: much faster than migrating again)."""
+        database: much faster than migrating again), or migrated here when it is None."""
         self.redis.start()
         self.postgres.init()
+        if schema_from is None:
+            self.run(sys.executable, "manage.py", "migrate", "--noinput", timeout=300)
+        else:
+            self._copy_schema(schema_from)
+        self.web = self.start_web(self.web_port)
+        self.worker = self.start_worker(f"faults-{self.web_port}", beat=True)
+
+    def _copy_schema(self, schema_from: str) -> None:
         dump = subprocess.run(
             [_postgres_bin("pg_dump"), "--no-owner", "--no-privileges", f"--dbname={schema_from}"],
             capture_output=True, check=True, timeout=120,
@@ -245,49 +261,74 @@ class PrivateStack:
             [*psql, f"--dbname={self.postgres.url()}"],
             input=dump.stdout, capture_output=True, check=True, timeout=120,
         )  # fmt: skip
-        self.web = self.launcher.start(
+
+    def start_web(self, port: int) -> RealProcess:
+        """One web instance (gunicorn, 2 workers) on `port`, answering /healthz when returned."""
+        web = self.launcher.start(
             [
                 sys.executable, "-m", "gunicorn", "worldservice.wsgi:application",
-                "--workers", "2", "--bind", f"127.0.0.1:{self.web_port}", "--timeout", "60",
+                "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
             ],
             env=self.env,
-            name="gunicorn",
-        )  # fmt: skip
-        self.worker = self.launcher.start(
-            [
-                sys.executable, "-m", "celery", "-A", "worldservice", "worker", "--beat",
-                "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-                "--hostname", f"faults-{self.web_port}@localhost",
-                "--schedule", str(self.postgres.root / "beat-schedule"),
-            ],
-            env=self.env,
-            name="celery-worker",
+            name=f"gunicorn-{port}",
         )  # fmt: skip
 
         def web_answers() -> bool:
             try:
-                return call(self.web_port, "GET", "/healthz", timeout=2)[0] == 200
+                return call(port, "GET", "/healthz", timeout=2)[0] == 200
             except OSError:
                 return False
 
-        wait_until(web_answers, timeout=60, message="the private gunicorn", watch=[self.web])
+        wait_until(web_answers, timeout=60, message="the private gunicorn", watch=[web])
+        return web
+
+    def start_worker(self, hostname: str, *, beat: bool) -> RealProcess:
+        """One Celery worker (solo pool); `beat` also runs the periodic tasks in it."""
+        argv = [
+            sys.executable, "-m", "celery", "-A", "worldservice", "worker",
+            "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+            "--hostname", f"{hostname}@localhost",
+        ]  # fmt: skip
+        if beat:
+            argv += ["--beat", "--schedule", str(self.postgres.root / f"beat-{hostname}")]
+        worker = self.launcher.start(argv, env=self.env, name=f"celery-{hostname}")
         wait_until(
-            lambda: "ready." in self.worker.output() if self.worker else False,
+            lambda: "ready." in worker.output(),
             timeout=60,
             message="the private Celery worker",
-            watch=[self.worker],
+            watch=[worker],
         )
+        return worker
+
+    def restart_worker(self) -> None:
+        """Kill the worker (beat with it) and start a new one under another name."""
+        assert self.worker is not None
+        self.worker.kill()
+        self.worker.wait(timeout=30)
+        self.worker = self.start_worker(f"restarted-{free_port()}", beat=True)
+
+    def start_relay(self) -> RealProcess:
+        """The outbox relay process (`manage.py relay_events`), as the Procfile runs it."""
+        relay = self.launcher.start(
+            [sys.executable, "manage.py", "relay_events"], env=self.env, name="relay"
+        )
+        self.relay = relay
+        return relay
+
+    def redis_client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis.from_url(self.redis.url(db), socket_timeout=5, socket_connect_timeout=5)
 
     def close(self) -> None:
         self.launcher.close_all()
         self.postgres.destroy()
 
     def processes(self) -> list[RealProcess]:
-        return [process for process in (self.web, self.worker) if process is not None]
+        found = (self.web, self.worker, self.relay)
+        return [process for process in found if process is not None]
 
 
 @contextlib.contextmanager
-def private_stack(log_dir: Path, schema_from: str, **env: str) -> Iterator[PrivateStack]:
+def private_stack(log_dir: Path, schema_from: str | None, **env: str) -> Iterator[PrivateStack]:
     launcher = ProcessLauncher(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = PrivateStack(launcher, env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import UserFactory, make_world, override_worldservice
+from tests.rebalancing.contract import fixture
 from worlds.models import WorldAuditLog, WorldEvent
 from worlds.roles import Role
 from worlds.services.members import grant_role
@@ -27,16 +28,7 @@ def worlds(owner):
 
 
 def _request(**extra):
-    return {
-        "total_equity": 100_000,
-        "world_alloc_before": {"w1": 0.5, "w2": 0.5},
-        "world_alloc_after": {"w1": 0.6, "w2": 0.4},
-        "positions": [
-            {"world_id": "w1", "strategy_id": "s1", "symbol": "BTC", "qty": 1.0, "mark": 50_000},
-            {"world_id": "w2", "strategy_id": "s2", "symbol": "BTC", "qty": 1.0, "mark": 50_000},
-        ],
-        **extra,
-    }
+    return {**fixture(1, "request"), **extra}
 
 
 def _settings(v2=False, required=False):
@@ -58,7 +50,7 @@ def test_plan__v2_requested_with_compat_on__alpha_metrics_six_keys(worlds, owner
             client_for(owner)
             .post(
                 "/rebalancing/plan",
-                _request(schema_version=2, realized_returns_by_world={"w1": [0.01, -0.02, 0.03]}),
+                fixture(2, "request"),
                 format="json",
             )
             .json()
@@ -164,12 +156,7 @@ def test_apply__same_run_id__replayed_once(worlds, owner, client_for):
 
 def test_allocations__upsert_then_read(worlds, owner, client_for):
     client = client_for(owner)
-    body = {
-        "run_id": "al-1",
-        "total_equity": 1000,
-        "world_allocations": {"w1": 0.7, "w2": 0.3},
-        "positions": [],
-    }
+    body = fixture(1, "allocations.request")
 
     response = client.post("/allocations", body, format="json")
 

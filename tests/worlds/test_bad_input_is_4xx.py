@@ -92,14 +92,15 @@ def test_nul_in_query_of_a_write__400_and_nothing_stored(api):
     assert _stored() == before
 
 
-def test_nul_in_admin_query__400_plain_page_not_json(superuser):
+def test_nul_in_admin_query__400_admin_error_page_not_json(superuser):
     client = Client()
     client.force_login(superuser)
 
     response = client.get("/admin/auth/user/?q=a%00b")
 
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Bad request" in response.content
     assert b"NUL" in response.content
 
 

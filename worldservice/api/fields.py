@@ -124,6 +124,11 @@ class StrictSerializer(serializers.Serializer):
     """Refuses keys it does not know: a typo must not be silently dropped."""
 
     def to_internal_value(self, data: Any) -> Any:
+        self.check_keys(data)
+        return super().to_internal_value(data)
+
+    def check_keys(self, data: Any) -> None:
+        """The body is a JSON object holding only the declared keys."""
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 {"body": [f"Expected a JSON object, got {type(data).__name__}."]}
@@ -131,4 +136,23 @@ class StrictSerializer(serializers.Serializer):
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
+
+
+class ShapeSerializer(StrictSerializer):
+    """Checks only a body's shape: a JSON object, no unknown keys, the required keys present.
+
+    For a body whose rules live in one service module, which checks the values: the declared
+    fields describe them for OpenAPI, and the values are handed on as sent (absent optional keys
+    are left out, so the service's defaults apply).
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        self.check_keys(data)
+        missing = [
+            name for name, field in self.fields.items() if field.required and name not in data
+        ]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [str(self.fields[name].error_messages["required"])] for name in missing}
+            )
+        return {name: data[name] for name in self.fields if name in data}

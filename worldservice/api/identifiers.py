@@ -1,4 +1,4 @@
-"""Identifier fields of the contract (§0): strategy ids, sides, run ids."""
+"""Identifier fields of the API (docs/api.md, "Validation"): strategy ids, sides, run ids."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fieldreaders import RUN_ID_PATTERN, STRATEGY_ID_PATTERN
 from worldservice.api.fields import StrictRegexField
 from worldservice.clock import TIME_HINT, parse_rfc3339, rfc3339
 
-STRATEGY_ID_REGEX = r"^[^\s|]{1,128}$"
-RUN_ID_REGEX = r"^[A-Za-z0-9_.:-]{1,128}$"
+# The patterns are defined once, with the shared field readers (docs/api.md, "Validation").
+STRATEGY_ID_REGEX = STRATEGY_ID_PATTERN.pattern
+RUN_ID_REGEX = RUN_ID_PATTERN.pattern
 SIDES = ("long", "short")
 
 

@@ -186,6 +186,18 @@ else:
             f"{_db_options.get('options', '')} "
             f"-c statement_timeout={WORLDSERVICE_CONFIG.db_statement_timeout_ms}"
         ).strip()
+    # Pooling (docs/deployment.md, "PostgreSQL connections"): psycopg's pool in each process
+    # replaces persistent connections; behind PgBouncer's transaction mode a server-side cursor
+    # would outlive the transaction that PgBouncer ties it to.
+    if WORLDSERVICE_CONFIG.db_pool_size:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        _db_options["pool"] = {
+            "min_size": 1,
+            "max_size": WORLDSERVICE_CONFIG.db_pool_size,
+            "timeout": WORLDSERVICE_CONFIG.db_connect_timeout_seconds,
+        }
+    if WORLDSERVICE_CONFIG.db_behind_pgbouncer:
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
