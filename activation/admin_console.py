@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from activation.apply.selectors import recent_apply_runs
+from activation.consumers.selectors import convergence
 from activation.entries import EFFECTIVE_MODES, SIDES
 from activation.override_rules import MAX_REASON_LENGTH, MAX_TTL_SECONDS
 from activation.selectors import ConsoleEntry, ConsoleState, console_state
@@ -221,6 +222,7 @@ def _console_context(
         "role": role.label,
         "state": state,
         "runs": runs,
+        "convergence": convergence(world.id),
         "in_flight": next((run for run in runs if not run.finished), None),
         "form": form if can_override else None,
         "console_url": console_url,

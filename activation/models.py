@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from activation.apply.models import ApplyPhase, ApplyRun
+from activation.consumers.models import ConsumerAck
 from worlds.models import World
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ActivationSnapshot",
     "ApplyPhase",
     "ApplyRun",
+    "ConsumerAck",
 ]
 
 

@@ -16,7 +16,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from worldservice import __version__
-from worldservice.metrics import audit_backlog_depth, render_metrics
+from worldservice.clock_health import (
+    SERVER_SKEW_LIMIT_SECONDS,
+    ClockOffset,
+    database_offset,
+    redis_offset,
+)
+from worldservice.metrics import (
+    activation_stale_consumers,
+    audit_backlog_depth,
+    clock_offset_seconds,
+    render_metrics,
+)
 from worldservice.redis_clients import guard_open, new_client
 
 _HEALTH_BODY: bytes | None = None
@@ -113,6 +124,37 @@ def _shown(problem: str | None, details: bool) -> str:
     return problem if details else "unavailable"
 
 
+def _clock_offsets(checks: dict[str, Any]) -> list[ClockOffset]:
+    """The host clock against each reference that answered (a down one is not measured)."""
+    offsets = []
+    if not checks.get("database"):
+        offsets.append(database_offset())
+    if settings.REDIS_URL and not checks.get("redis"):
+        offsets.append(redis_offset(_redis_client(settings.REDIS_URL)))
+    return offsets
+
+
+def _clock_item(checks: dict[str, Any]) -> dict[str, Any]:
+    """The documented health item `clock` (docs/operations.md#clocks): reported, never a 503.
+
+    A skewed clock is for the operator to fix; taking every host out of service at once
+    because one reference's clock moved would be worse.
+    """
+    try:
+        offsets = _clock_offsets(checks)
+    except Exception as exc:  # noqa: BLE001 - a reference failing between checks
+        return {"status": "unknown", "detail": type(exc).__name__}
+    for offset in offsets:
+        clock_offset_seconds.labels(offset.reference).set(offset.offset_seconds)
+    return {
+        "status": "ok" if all(offset.within_limit for offset in offsets) else "skewed",
+        "limit_seconds": SERVER_SKEW_LIMIT_SECONDS,
+        "offsets_seconds": {
+            offset.reference: round(offset.offset_seconds, 4) for offset in offsets
+        },
+    }
+
+
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """200 when every dependency answers; else 503 naming the ones that do not.
@@ -127,6 +169,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "status": "ok" if not down else "unavailable",
         "checks": {name: _shown(problem, details) for name, problem in checks.items()},
     }
+    body["clock"] = _clock_item(checks)
     if down:
         body.update(
             detail=f"Not ready: {', '.join(down)} unavailable.", code="not_ready", down=down
@@ -138,8 +181,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
+    from activation.consumers.selectors import stale_consumer_count
     from worlds.models import WorldEvent
 
     audit_backlog_depth.set(WorldEvent.objects.filter(relayed_at__isnull=True).count())
+    activation_stale_consumers.set(stale_consumer_count())
+    _clock_item({})
     payload, content_type = render_metrics()
     return HttpResponse(payload, content_type=content_type)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("worlds.api.urls")),
     path("", include("policies.api.urls")),
     path("", include("activation.apply.urls")),
+    path("", include("activation.consumers.urls")),
     path("", include("rebalancing.api.urls")),
     # Last: a route with a free `topic` segment must not shadow the routes above (a member or a
     # run named "state_hash" keeps its own route).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import structlog
 from celery import shared_task
 
 from policies.models import EvaluationRun
@@ -15,9 +16,13 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="policies.evaluate_run", acks_late=True)
 def evaluate_run(run_pk: int) -> None:
-    correlation_id = (
-        EvaluationRun.objects.filter(pk=run_pk).values_list("correlation_id", flat=True).first()
+    found = (
+        EvaluationRun.objects.filter(pk=run_pk)
+        .values_list("correlation_id", "run_id", "world_id")
+        .first()
     )
+    correlation_id, run_id, world_id = found or (None, None, None)
+    structlog.contextvars.bind_contextvars(run_id=run_id, world_id=world_id)
     with correlation_scope(correlation_id):
         try:
             carry_out_evaluation(run_pk)

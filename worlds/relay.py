@@ -43,7 +43,7 @@ from worlds.stream_continuity import (
     republish_after_loss,
     stream_went_back,
 )
-from worldservice.metrics import activation_skew_seconds, audit_backlog_depth
+from worldservice.metrics import audit_backlog_depth, event_relay_lag_seconds
 from worldservice.redis_clients import new_client
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ def relay_batch(*, limit: int = DEFAULT_BATCH) -> int:
         WorldEvent.objects.filter(pk__in=[event.pk for event in events]).update(
             relayed_at=published_at
         )
-    skew = max((published_at - event.created_at).total_seconds() for event in events)
-    activation_skew_seconds.set(max(skew, 0.0))
+    lag = max((published_at - event.created_at).total_seconds() for event in events)
+    event_relay_lag_seconds.set(max(lag, 0.0))
     if len(events) == limit:
         pending_count()
     else:

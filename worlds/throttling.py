@@ -14,7 +14,6 @@ through (an outage must not turn into refusals).
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -22,21 +21,10 @@ from django.http import HttpRequest
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from worldservice.cache import cache_get, cache_set
-
-
-def client_address(request: HttpRequest | Request) -> str | None:
-    """The caller's IP address: `REMOTE_ADDR`, or the `X-Forwarded-For` entry added by the last
-    of `WORLDSERVICE_TRUSTED_PROXIES` proxies (DRF's `NUM_PROXIES` rule); None when there is no
-    valid one. Shared by the throttles and by django-axes, so both count the same client."""
-    # `get_ident` reads only `request.META`, which a Django request has as well.
-    raw = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
-    try:
-        return str(ipaddress.ip_address(raw)) if raw else None
-    except ValueError:
-        return None
+from worldservice.client_address import client_address
 
 
 class _FailOpenCache:

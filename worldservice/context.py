@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 CORRELATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -24,6 +24,11 @@ def valid_correlation_id(value: str | None) -> str:
     return new_correlation_id()
 
 
+def correlation_id_in_scope() -> str | None:
+    """The correlation id of the work in progress, or None outside any request or task."""
+    return _correlation_id.get()
+
+
 def current_correlation_id() -> str:
     """The correlation id of the work in progress; generated once if none was set."""
     value = _correlation_id.get()
@@ -31,6 +36,19 @@ def current_correlation_id() -> str:
         value = new_correlation_id()
         _correlation_id.set(value)
     return value
+
+
+def adopt_correlation_id(value: str | None) -> Token[str | None]:
+    """Make `value` current until `release_correlation_id(token)` (None: no id yet).
+
+    For the spans signals delimit (a Celery task between its prerun and postrun), where a
+    `with correlation_scope(...)` block cannot reach.
+    """
+    return _correlation_id.set(valid_correlation_id(value) if value else None)
+
+
+def release_correlation_id(token: Token[str | None]) -> None:
+    _correlation_id.reset(token)
 
 
 @contextmanager

@@ -37,9 +37,44 @@ world_apply_run_total = Counter(
 world_apply_failure_total = Counter(
     "world_apply_failure_total", "Apply failures, by the stage that failed.", ["stage"]
 )
-activation_skew_seconds = Gauge(
+SKEW_BUCKETS_SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
+
+# The seed's skew: from an activation event's time until a consumer (Gateway, SDK) processed it,
+# as consumers acknowledge it (POST /worlds/{id}/activation/ack). Not labelled by world: no
+# metric here is, so cardinality stays bounded; the per-world view is GET /worlds/{id}/consumers.
+activation_skew_seconds = Histogram(
     "activation_skew_seconds",
-    "Seconds between an activation change and the relay publishing its event (last seen).",
+    "Seconds from an activation event's time until a consumer processed it (acknowledged).",
+    buckets=SKEW_BUCKETS_SECONDS,
+)
+activation_stale_consumers = Gauge(
+    "activation_stale_consumers",
+    "Consumers still behind an activation version that has been out for over 60 s.",
+    multiprocess_mode="max",
+)
+event_relay_lag_seconds = Gauge(
+    "event_relay_lag_seconds",
+    "Seconds between recording an event and the relay publishing it (last batch, longest).",
+)
+world_decide_fail_total = Counter(
+    "world_decide_fail_total",
+    "Decide requests that could not compute a decision and answered the safe default.",
+)
+world_apply_timeout_total = Counter(
+    "world_apply_timeout_total",
+    "Apply runs the reaper rolled back because their lease lapsed (the worker stopped).",
+)
+promotion_fail_total = Counter(
+    "promotion_fail_total", "Apply runs that failed while promoting (activating) strategies."
+)
+demotion_fail_total = Counter(
+    "demotion_fail_total", "Apply runs that failed while demoting (deactivating) strategies."
+)
+clock_offset_seconds = Gauge(
+    "clock_offset_seconds",
+    "This host's clock offset against a reference (remote minus local), at the last scrape.",
+    ["reference"],
+    multiprocess_mode="mostrecent",
 )
 registry_write_fail_total = Counter(
     "registry_write_fail_total", "Registry writes that failed with a server-side error."

@@ -34,6 +34,8 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with correlation_scope(request.headers.get(CORRELATION_HEADER)) as correlation_id:
+            # For the lines Django logs after the scope ended ("Internal Server Error: ...").
+            request.correlation_id = correlation_id  # type: ignore[attr-defined]
             if (
                 request.path_info.endswith("/")
                 and len(request.path_info) > 1

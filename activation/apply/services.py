@@ -60,9 +60,12 @@ from worldservice.context import current_correlation_id
 from worldservice.idempotency import replay_or_conflict
 from worldservice.limits import MAX_STRATEGIES
 from worldservice.metrics import (
+    demotion_fail_total,
+    promotion_fail_total,
     world_apply_duration_ms,
     world_apply_failure_total,
     world_apply_run_total,
+    world_apply_timeout_total,
 )
 
 logger = logging.getLogger(__name__)
@@ -451,6 +454,7 @@ def roll_back(run_pk: int, reason: str) -> ApplyRun:
             return run
         failed_in = run.phase
         outcome = None
+        failed_moves = _moves(run)
         if run.previous is not None:
             before = {_key_of(k): v for k, v in run.previous["entries"].items()}
             _, now_entries = store.read_all(run.world_id)
@@ -464,7 +468,26 @@ def roll_back(run_pk: int, reason: str) -> ApplyRun:
         _stage_audit(run, ApplyPhase.ROLLED_BACK, outcome, failed_in=failed_in, error=reason)
         take_snapshot(run.world_id, reason=f"rollback {run.run_id}")
     world_apply_run_total.labels(status="rolled_back").inc()
+    _count_failed_moves(*failed_moves)
     return run
+
+
+def _moves(run: ApplyRun) -> tuple[bool, bool]:
+    """(promotes any strategy, demotes any strategy): the run's target against the decisions
+    it started from. Both False when it failed before its target was known."""
+    if run.previous is None:
+        return False, False
+    before, target = set(run.previous["decisions"]), set(run.active)
+    return bool(target - before), bool(before - target)
+
+
+def _count_failed_moves(promoting: bool, demoting: bool) -> None:
+    """`promotion_fail_total` / `demotion_fail_total`: one per failed run that would have
+    promoted / demoted a strategy (docs/operations.md#metrics)."""
+    if promoting:
+        promotion_fail_total.inc()
+    if demoting:
+        demotion_fail_total.inc()
 
 
 def reap_stale_applies(now: dt.datetime | None = None) -> list[str]:
@@ -479,5 +502,6 @@ def reap_stale_applies(now: dt.datetime | None = None) -> list[str]:
             run.pk, "the worker carrying the run stopped answering; rolled back by the reaper"
         )
         world_apply_failure_total.labels(stage=run.phase).inc()
+        world_apply_timeout_total.inc()
         reaped.append(run.run_id)
     return reaped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import structlog
 from celery import shared_task
 
 from activation.apply.models import ApplyRun
@@ -21,11 +22,13 @@ def apply_run(run_pk: int, world_id: str | None = None) -> None:
     """
     if world_id is not None:
         await_recording(world_id)
-    found = ApplyRun.objects.filter(pk=run_pk).values_list("correlation_id", flat=True)
+    found = ApplyRun.objects.filter(pk=run_pk).values_list("correlation_id", "run_id", "world_id")
     if not found:
         logger.warning("apply run %s was not recorded (its request rolled back)", run_pk)
         return
-    with correlation_scope(found[0]):
+    correlation_id, run_id, recorded_world = found[0]
+    structlog.contextvars.bind_contextvars(run_id=run_id, world_id=recorded_world)
+    with correlation_scope(correlation_id):
         carry_out_apply(run_pk)
 
 

@@ -27,6 +27,7 @@ from policies.models import DecisionMemory, HistoryEntry, StrategyBinding, World
 from policies.selectors import default_policy
 from worlds.models import World
 from worlds.selectors import get_world
+from worldservice.metrics import world_decide_fail_total
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def decide(world_id: str, requested_as_of: dt.datetime | None = None) -> dict[st
         return _decide(world_id, requested_as_of, now, token)
     except (OperationalError, InterfaceError) as exc:
         logger.warning("decide for %s answers the safe default: %s", world_id, exc)
+        world_decide_fail_total.inc()
         return safe_envelope(world_id, requested_as_of or now)
 
 

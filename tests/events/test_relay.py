@@ -164,7 +164,7 @@ def test_relay_batch__another_relay_holds_the_lock__publishes_nothing(event_stre
     assert relay_batch() == 2
 
 
-def test_relay_batch__metrics__skew_and_backlog_updated(event_stream):
+def test_relay_batch__metrics__lag_and_backlog_updated(event_stream):
     record_world_updates("alpha", 3)
     WorldEvent.objects.update(created_at=timezone.now() - dt.timedelta(seconds=10))
 
@@ -174,9 +174,9 @@ def test_relay_batch__metrics__skew_and_backlog_updated(event_stream):
 
     assert backlog_after_partial == 1
     assert REGISTRY.get_sample_value("audit_backlog_depth") == 0
-    skew = REGISTRY.get_sample_value("activation_skew_seconds")
-    assert skew is not None
-    assert 10 <= skew < 60
+    lag = REGISTRY.get_sample_value("event_relay_lag_seconds")
+    assert lag is not None
+    assert 10 <= lag < 60
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,6 +8,7 @@ Celery tasks run in process, a local-memory cache and the database-backed activa
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from whitenoise.compress import Compressor
 
 from worldservice.beat import CELERY_BEAT_SCHEDULE as BEAT_SCHEDULE
 from worldservice.config import env_bool, load_config
+from worldservice.logs import configure_structlog, log_format, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("WORLDSERVICE_VAR_DIR", BASE_DIR / "var"))
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "axes",
+    "django_structlog",
     "worlds",
     "policies",
     "activation",
@@ -80,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "worldservice.middleware.AuthenticationMiddleware",
     "worldservice.middleware.MessageMiddleware",
+    # After authentication (a session's user is known) and inside the correlation id's scope;
+    # it lets the hot reads pass straight by (worldservice/request_logs.py).
+    "worldservice.request_logs.RequestLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "worldservice.error_pages.AdminServiceErrorMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -259,7 +265,7 @@ AXES_COOLOFF_TIME = dt.timedelta(seconds=WORLDSERVICE_CONFIG.login_cooloff_secon
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "worlds.axes_handler.AuditedAxesHandler"
-AXES_CLIENT_IP_CALLABLE = "worlds.throttling.client_address"
+AXES_CLIENT_IP_CALLABLE = "worldservice.client_address.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -329,10 +335,17 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"bearerAuth": []}],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
-}
+# Structured logs (docs/operations.md#logs): readable lines by default, JSON lines with
+# WORLDSERVICE_LOG_FORMAT=json (the production settings' default).
+LOG_FORMAT = log_format(os.environ, default="console")
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "WARNING")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+configure_structlog()
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# The client address comes from worldservice/request_logs.py (the throttles' trusted-proxy rule)
+# and the user's name is logged rather than its primary key.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_USER_ID_FIELD = None
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+# Worker and beat keep the settings' handlers (worldservice/celery.py configures them).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -13,6 +13,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from worldservice.config import env_bool, env_int
+from worldservice.logs import log_format, logging_config
 from worldservice.settings import *  # noqa: F403 - the base settings, then what production changes
 from worldservice.settings import DEBUG
 
@@ -50,3 +51,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
 SECURE_HSTS_PRELOAD = env_bool(os.environ, "DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+
+# JSON log lines, and the request lines (INFO), unless the environment says otherwise.
+LOGGING = logging_config(
+    log_format(os.environ, default="json"), os.environ.get("DJANGO_LOG_LEVEL", "INFO")
+)

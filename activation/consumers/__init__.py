@@ -1,0 +1,1 @@
+"""Gateway convergence: the activation version each consumer processed (docs/activation.md)."""
