@@ -1,8 +1,8 @@
 """A long mixed load against a whole private deployment, with a Redis and a worker restart.
 
 Starts its own deployment from the test helpers (tests/faults/dependencies.py): a private
-PostgreSQL and Redis, gunicorn, a Celery worker with beat, and the relay process. It prepares a
-world (bench/setup_bench_world.py) and drives it for `--seconds` (default 300) with `--clients`
+PostgreSQL and Redis, the production web server (`bin/web`), a Celery worker with beat, and the
+relay process. It prepares a world (bench/setup_bench_world.py) and drives it for `--seconds` (default 300) with `--clients`
 threads (default 8) choosing, per request:
 
 - 90% reads: decide and the activation entry, half each;
@@ -289,7 +289,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     log_dir = Path(tempfile.mkdtemp(prefix="ws-load-mix-"))
-    with private_stack(log_dir, None) as stack:
+    with private_stack(log_dir, None, server="bin/web") as stack:
         stack.start_relay()
         out = stack.run(
             sys.executable, "bench/setup_bench_world.py", "--world", WORLD,

@@ -1,9 +1,9 @@
 """Two web instances and two Celery workers on one PostgreSQL and one Redis, as two machines
 would run them (docs/deployment.md, "What scales and why it stays correct").
 
-Instance A is gunicorn on one port with a worker that also runs beat; instance B is another
-gunicorn on another port with a worker of its own. Every process is separate, so nothing is
-shared but the two servers. The test checks:
+Instance A is the production web server (`bin/web`) on one port with a worker that also runs
+beat; instance B is another one on another port with a worker of its own. Every process is
+separate, so nothing is shared but the two servers. The test checks:
 
 - an override written through one instance is what the other instance answers on the very next
   request (the per-process copies are invalidated across processes);
@@ -70,7 +70,7 @@ def instances(
     django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TwoInstances]:
     log_dir: Path = tmp_path_factory.mktemp("two-instances")
-    with private_stack(log_dir, subprocess_database_url()) as stack:
+    with private_stack(log_dir, subprocess_database_url(), server="bin/web") as stack:
         yield TwoInstances(stack)
 
 
