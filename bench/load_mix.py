@@ -2,8 +2,8 @@
 
 Starts its own deployment from the test helpers (tests/faults/dependencies.py): a private
 PostgreSQL and Redis, the production web server (`bin/web`), a Celery worker with beat, and the
-relay process. It prepares a world (bench/setup_bench_world.py) and drives it for `--seconds` (default 300) with `--clients`
-threads (default 8) choosing, per request:
+relay process. It prepares a world (bench/setup_bench_world.py) and drives it for `--seconds`
+(default 300) with `--clients` threads (default 8) choosing, per request:
 
 - 90% reads: decide and the activation entry, half each;
 - 5% activation overrides (PUT);
