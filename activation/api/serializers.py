@@ -9,6 +9,7 @@ from rest_framework import serializers
 from activation.entries import EFFECTIVE_MODES, SIDES
 from activation.services.overrides import MAX_TTL_SECONDS
 from worldservice.api.fields import (
+    ClosedShape,
     StrictBooleanField,
     StrictCharField,
     StrictFloatField,
@@ -69,7 +70,7 @@ class ActivationEnvelopeSerializer(serializers.Serializer):
     )
 
 
-class ActivationSetSerializer(serializers.Serializer):
+class ActivationSetSerializer(ClosedShape, serializers.Serializer):
     world_id = serializers.CharField()
     version = serializers.IntegerField()
     state_hash = serializers.CharField()

@@ -63,6 +63,15 @@ AUDIT_PARAMS = [
     *PAGE_PARAMS,
 ]
 AUDIT_PAGE = page_of(AuditRowSerializer, "AuditPage")
+# `?format=csv|jsonl` streams text: the schema names each media type the route answers with.
+AUDIT_RESPONSES = {
+    (200, "application/json"): AUDIT_PAGE,
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="`?format=csv`"),
+    (200, "application/x-ndjson"): OpenApiResponse(
+        OpenApiTypes.STR, description="`?format=jsonl`: one audit row (JSON) per line."
+    ),
+    **ERRORS,
+}
 UPDATE_RESPONSES = {
     200: WorldOutSerializer,
     202: OpenApiResponse(
@@ -223,7 +232,7 @@ def audit_response(request: Request, world_id: str | None) -> Any:
 
 
 class WorldAuditView(WorldScopedView):
-    @extend_schema(responses={200: AUDIT_PAGE, **ERRORS}, parameters=AUDIT_PARAMS)
+    @extend_schema(responses=AUDIT_RESPONSES, parameters=AUDIT_PARAMS)
     def get(self, request: Request, world_id: str) -> Any:
         return audit_response(request, world_id)
 
@@ -238,7 +247,7 @@ class AuditorView(APIView):
 
 class AuditView(AuditorView):
     @extend_schema(
-        responses={200: AUDIT_PAGE, **ERRORS},
+        responses=AUDIT_RESPONSES,
         parameters=[OpenApiParameter("world_id", str), *AUDIT_PARAMS],
     )
     def get(self, request: Request) -> Any:

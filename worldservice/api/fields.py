@@ -120,6 +120,13 @@ class BoundedJSONObjectField(BoundedJSONField):
         return super().to_internal_value(data)
 
 
+# Marks an output serializer whose JSON has exactly its fields, no others: the schema says
+# `additionalProperties: false` (`worldservice.api.schema`). A comment, not a docstring, so the
+# mixin adds no description to the serializers' components.
+class ClosedShape:
+    pass
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses keys it does not know: a typo must not be silently dropped."""
 

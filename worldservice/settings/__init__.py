@@ -315,6 +315,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     "EXTENSIONS_INFO": {},
     "SECURITY": [{"bearerAuth": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "worldservice.api.schema.document_shared_errors",
+    ],
 }
 
 LOGGING = {
