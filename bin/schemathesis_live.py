@@ -105,7 +105,8 @@ def own_redis(base_url: str) -> Iterator[tuple[str, str]]:
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, check=True)
+    command = [sys.executable, "manage.py", *args]
+    subprocess.run(command, cwd=REPO, env=env, check=True)  # noqa: S603 - our own command
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from worldservice.clock import rfc3339
 from worldservice.limits import MAX_FREEFORM_JSON_BYTES
 
 
@@ -139,3 +140,22 @@ class StrictSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
+
+
+class WireTimeField(serializers.DateTimeField):
+    """An output time as the wire carries it: UTC RFC 3339 with `Z` (docs/api.md,
+    "Validation"); `seconds=True` drops the fraction, as envelopes and worlds do."""
+
+    def __init__(self, *, seconds: bool = False, **kwargs: Any) -> None:
+        self.seconds = seconds
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return rfc3339(value, seconds=self.seconds)
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """Output text whose blank stored value means "none": rendered as null."""
+
+    def to_representation(self, value: Any) -> str | None:
+        return str(value) if value else None
