@@ -64,7 +64,7 @@ AUDIT_PARAMS = [
 ]
 AUDIT_PAGE = page_of(AuditRowSerializer, "AuditPage")
 # `?format=csv|jsonl` streams text: the schema names each media type the route answers with.
-AUDIT_RESPONSES = {
+AUDIT_RESPONSES: dict[Any, Any] = {
     (200, "application/json"): AUDIT_PAGE,
     (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="`?format=csv`"),
     (200, "application/x-ndjson"): OpenApiResponse(

@@ -157,5 +157,5 @@ class WireTimeField(serializers.DateTimeField):
 class BlankAsNullCharField(serializers.CharField):
     """Output text whose blank stored value means "none": rendered as null."""
 
-    def to_representation(self, value: Any) -> str | None:
+    def to_representation(self, value: Any) -> Any:
         return str(value) if value else None
