@@ -194,6 +194,7 @@ def main(extra: list[str]) -> int:
         own_redis(base_redis) as (cache_url, broker_url),
     ):
         var = Path(scratch)
+        (var / "static").mkdir()  # the API serves no static files; WhiteNoise wants the folder
         port = free_port()
         env = {
             **os.environ,
