@@ -70,9 +70,12 @@ include-path = "/worlds/{{world_id}}"
 include-method = "DELETE"
 parameters = {{ "path.world_id" = "scratch" }}
 """
-SCRATCH_WORLD = (
+# One process for both (each `manage.py` start costs seconds on a loaded host).
+SEED = (
     "from django.contrib.auth.models import User\n"
+    "from django.core.management import call_command\n"
     "from worlds.services.worlds import create_world\n"
+    "call_command('seed_demo', base_url='http://127.0.0.1:{port}')\n"
     "create_world(actor=User.objects.get(username='admin'), world_id='scratch', name='Scratch')\n"
 )
 
@@ -121,8 +124,10 @@ def own_redis(base_url: str) -> Iterator[tuple[str, str]]:
 
 
 def manage(env: dict[str, str], *args: str) -> None:
+    began = time.monotonic()
     command = [sys.executable, "manage.py", *args]
     subprocess.run(command, cwd=REPO, env=env, check=True)  # noqa: S603 - our own command
+    print(f"manage.py {args[0]}: {time.monotonic() - began:.0f} s")  # noqa: T201
 
 
 @contextlib.contextmanager
@@ -209,8 +214,7 @@ def main(extra: list[str]) -> int:
             "WORLDSERVICE_THROTTLE_WRITES": "100000/min",
         }
         manage(env, "migrate", "--no-input", "-v", "0")
-        manage(env, "seed_demo", "--base-url", f"http://127.0.0.1:{port}")
-        manage(env, "shell", "-c", SCRATCH_WORLD)
+        manage(env, "shell", "-c", SEED.format(port=port))
         token = json.loads((var / "demo-credentials.json").read_text())["token"]
         config = var / "schemathesis.toml"
         config.write_text(CONFIG.format(examples=EXAMPLES_PER_OPERATION))
@@ -224,6 +228,7 @@ def main(extra: list[str]) -> int:
             base = f"http://127.0.0.1:{port}"
             try:
                 wait_for(base + "/healthz")
+                print(f"server up after {time.monotonic() - began:.0f} s")  # noqa: T201
             except SystemExit:
                 print((var / "gunicorn.log").read_text()[-6000:], file=sys.stderr)  # noqa: T201
                 raise
