@@ -128,32 +128,27 @@ def policy_state_hash(world_id: str) -> StateHash:
     return {"state_hash": policy.checksum, "version": policy.version}
 
 
-@dataclass(frozen=True, slots=True)
-class DefaultPolicyDescription:
-    """What describe shows of the default version (all None when the world has none)."""
-
-    policy: Any = None  # its normalised document
-    policy_human: str | None = None
-    policy_preset: str | None = None
-    policy_preset_mode: str | None = None
-    policy_preset_version: str | None = None
-    policy_overrides: dict[str, Any] | None = None
-
-
-def describe_default_policy(world: World) -> DefaultPolicyDescription:
-    """The default version as describe shows it: its document, the gates in words, and the
-    preset it was made from."""
+def describe_default_policy(world: World) -> dict[str, Any]:
+    """What describe shows of the default version: `policy` (its normalised document),
+    `policy_human`, and the preset it was made from (all null when there is no default)."""
     policy = default_policy(world)
     if policy is None:
-        return DefaultPolicyDescription()
-    return DefaultPolicyDescription(
-        policy=policy.document,
-        policy_human=summarize_gates(parse_policy(policy.document)),
-        policy_preset=policy.preset,
-        policy_preset_mode=policy.preset_mode,
-        policy_preset_version=policy.preset_version,
-        policy_overrides=policy.preset_overrides,
-    )
+        return {
+            "policy": None,
+            "policy_human": None,
+            "policy_preset": None,
+            "policy_preset_mode": None,
+            "policy_preset_version": None,
+            "policy_overrides": None,
+        }
+    return {
+        "policy": policy.document,
+        "policy_human": summarize_gates(parse_policy(policy.document)),
+        "policy_preset": policy.preset,
+        "policy_preset_mode": policy.preset_mode,
+        "policy_preset_version": policy.preset_version,
+        "policy_overrides": policy.preset_overrides,
+    }
 
 
 # --- a strategy's evaluation runs ---------------------------------------------------------------

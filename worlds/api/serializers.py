@@ -135,9 +135,7 @@ class WorldOutSerializer(ClosedShape, serializers.Serializer):
     updated_at = WireTimeField(seconds=True)
 
 
-class DefaultPolicyOutSerializer(ClosedShape, serializers.Serializer):
-    """The default version's part of describe."""
-
+class DescribeOutSerializer(WorldOutSerializer):
     policy = serializers.JSONField(allow_null=True)
     policy_human = serializers.CharField(allow_null=True)
     policy_preset = serializers.CharField(
@@ -154,23 +152,6 @@ class DefaultPolicyOutSerializer(ClosedShape, serializers.Serializer):
     policy_overrides = serializers.DictField(
         allow_null=True, help_text="The overrides applied to the preset, else null."
     )
-
-
-# Renders `{"world": World, "policy": DefaultPolicyDescription}` as one object, each part by its
-# own serializer; the schema is the union of both parts' fields.
-class DescribeOutSerializer(WorldOutSerializer, DefaultPolicyOutSerializer):
-    """A world and its default policy version."""
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {
-            **WorldOutSerializer(instance["world"]).data,
-            **DefaultPolicyOutSerializer(instance["policy"]).data,
-        }
-
-
-def describe_json(world: World, policy: Any) -> dict[str, Any]:
-    """`GET /worlds/{id}/describe`: the world JSON and its default version's description."""
-    return dict(DescribeOutSerializer({"world": world, "policy": policy}).data)
 
 
 class StateHashOutSerializer(serializers.Serializer):

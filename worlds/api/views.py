@@ -25,7 +25,6 @@ from worlds.api.serializers import (
     WorldOutSerializer,
     WorldUpdateSerializer,
     audit_json,
-    describe_json,
     world_change_json,
     world_json,
 )
@@ -169,7 +168,7 @@ class WorldDescribeView(WorldScopedView):
         from policies.selectors import describe_default_policy
 
         world = selectors.get_world(world_id)
-        return Response(describe_json(world, describe_default_policy(world)))
+        return Response({**world_json(world), **describe_default_policy(world)})
 
 
 class MemberListView(WorldScopedView):
