@@ -1,11 +1,12 @@
 """Run schemathesis against a live WorldService (see bin/schemathesis and docs/testing.md).
 
-The server is the Procfile's: gunicorn with two sync workers, and a Celery worker for the
-202 routes. Both run on a database of their own (`<test database>_schemathesis`, made anew each
-run) and on Redis databases 12 (cache) and 13 (broker) of the test Redis, emptied before and
-after, so a run leaves nothing behind for the main suite. `seed_demo` builds the world and the
-admin token; every operation's `world_id` is pinned to that world so the handlers behind the
-role check are exercised, except `DELETE /worlds/{world_id}`, which gets a world of its own.
+The server is the Procfile's web server (`bin/web` where there is one, else gunicorn) with
+four workers, and a Celery worker for the 202 routes. Both run on a database of their own
+(`<test database>_schemathesis`, made anew each run) and on Redis databases 12 (cache) and 13
+(broker) of the test Redis, emptied before and after, so a run leaves nothing behind for the
+main suite. `seed_demo` builds the world and the admin token; every operation's `world_id` is
+pinned to that world so the handlers behind the role check are exercised, except
+`DELETE /worlds/{world_id}`, which gets a world of its own.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE_DB, BROKER_DB = 12, 13
 EXAMPLES_PER_OPERATION = 25
 RUN_BUDGET_SECONDS = 300
-# Requests in flight, and gunicorn workers to answer them: each case waits mostly on the server
+# Requests in flight, and web workers to answer them: each case waits mostly on the server
 # (and the server on PostgreSQL's commits), so a few at once use two cores better than two.
 PARALLEL = 4
 CHECKS = ",".join(
@@ -189,6 +190,16 @@ def schemathesis(base: str, token: str, config: Path, extra: list[str]) -> int:
         return 1
 
 
+def web_server(bin_dir: Path, port: int, env: dict[str, str]) -> list[str]:
+    """The Procfile's web server: `bin/web` where the project has one, else gunicorn."""
+    if (REPO / "bin" / "web").exists():
+        env.update({"PORT": str(port), "WEB_HOST": "127.0.0.1", "WEB_WORKERS": str(PARALLEL)})
+        env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        return [str(REPO / "bin" / "web")]
+    command = [str(bin_dir / "gunicorn"), "worldservice.wsgi:application"]
+    return command + ["--workers", str(PARALLEL), "--bind", f"127.0.0.1:{port}", "--timeout", "30"]
+
+
 def main(extra: list[str]) -> int:
     began = time.monotonic()
     base_db = os.environ.get("TEST_DATABASE_URL") or os.environ["DATABASE_URL"]
@@ -219,25 +230,23 @@ def main(extra: list[str]) -> int:
         config = var / "schemathesis.toml"
         config.write_text(CONFIG.format(examples=EXAMPLES_PER_OPERATION))
         bin_dir = Path(sys.executable).parent
-        web = [str(bin_dir / "gunicorn"), "worldservice.wsgi:application"]
-        web += ["--workers", str(PARALLEL)]
-        web += ["--bind", f"127.0.0.1:{port}", "--timeout", "30"]
+        web = web_server(bin_dir, port, env)
         worker = [str(bin_dir / "celery"), "-A", "worldservice", "worker", "--pool", "solo"]
         worker += ["--loglevel", "WARNING"]
-        with running(web, env, var / "gunicorn.log"), running(worker, env, var / "celery.log"):
+        with running(web, env, var / "web.log"), running(worker, env, var / "celery.log"):
             base = f"http://127.0.0.1:{port}"
             try:
                 wait_for(base + "/healthz")
                 print(f"server up after {time.monotonic() - began:.0f} s")  # noqa: T201
             except SystemExit:
-                print((var / "gunicorn.log").read_text()[-6000:], file=sys.stderr)  # noqa: T201
+                print((var / "web.log").read_text()[-6000:], file=sys.stderr)  # noqa: T201
                 raise
             started = time.monotonic()
             status = schemathesis(base, token, config, extra)
             ran, setup = time.monotonic() - started, started - began
             print(f"schemathesis took {ran:.0f} s (after {setup:.0f} s of setup)")  # noqa: T201
         if status != 0:
-            print((var / "gunicorn.log").read_text()[-6000:], file=sys.stderr)  # noqa: T201
+            print((var / "web.log").read_text()[-6000:], file=sys.stderr)  # noqa: T201
         return status
 
 
