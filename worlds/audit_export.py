@@ -16,9 +16,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from rest_framework import serializers
 
 from worlds.models import WorldAuditLog
-from worldservice.clock import rfc3339
+from worldservice.api.fields import BlankAsNullCharField, ClosedShape, WireTimeField
 
 EXPORT_FORMATS = ("csv", "jsonl")
 AUDIT_COLUMNS = (
@@ -37,19 +38,21 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjso
 CHUNK_ROWS = 500
 
 
+class AuditRowSerializer(ClosedShape, serializers.Serializer):
+    id = serializers.IntegerField()
+    world_id = BlankAsNullCharField(allow_null=True, help_text="Null for rows of no world.")
+    actor = serializers.CharField()
+    event = serializers.CharField()
+    request = serializers.JSONField()
+    result = serializers.JSONField()
+    created_at = WireTimeField()
+    correlation_id = serializers.CharField()
+    prev_hash = BlankAsNullCharField(allow_null=True, help_text="Null for a chain's first row.")
+    hash = serializers.CharField()
+
+
 def audit_json(row: WorldAuditLog) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "world_id": row.world_id or None,
-        "actor": row.actor,
-        "event": row.event,
-        "request": row.request,
-        "result": row.result,
-        "created_at": rfc3339(row.created_at),
-        "correlation_id": row.correlation_id,
-        "prev_hash": row.prev_hash or None,
-        "hash": row.hash,
-    }
+    return dict(AuditRowSerializer(row).data)
 
 
 def _csv_lines(rows: QuerySet[WorldAuditLog]) -> Iterator[str]:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from activation.entries import EFFECTIVE_MODES, SIDES
 from activation.override_rules import MAX_REASON_LENGTH, MAX_TTL_SECONDS
 from worldservice.api.fields import (
+    ClosedShape,
     ShapeSerializer,
     StrictBooleanField,
     StrictCharField,
@@ -61,7 +62,7 @@ class ActivationEnvelopeSerializer(serializers.Serializer):
     )
 
 
-class ActivationSetSerializer(serializers.Serializer):
+class ActivationSetSerializer(ClosedShape, serializers.Serializer):
     world_id = serializers.CharField()
     version = serializers.IntegerField()
     state_hash = serializers.CharField()

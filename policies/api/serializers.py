@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from policies.dsl.limits import MAX_PRESET_OVERRIDES
@@ -13,12 +15,13 @@ from policies.selectors import approval_state
 from worlds.api.serializers import ReviewOutSerializer, ReviewSerializer, review_json
 from worldservice.api.fields import (
     BoundedDictField,
+    ClosedShape,
     StrictCharField,
     StrictIntegerField,
     StrictSerializer,
+    WireTimeField,
 )
 from worldservice.api.identifiers import RFC3339Field
-from worldservice.clock import rfc3339
 from worldservice.limits import MAX_VERSION
 
 # Reviews have one shape for policy versions and world changes (`worlds.api.serializers`).
@@ -28,30 +31,11 @@ PRESET_DETAILS = ("preset_overrides", "preset_mode", "preset_version")
 
 
 def version_summary_json(policy: WorldPolicy) -> dict[str, Any]:
-    state = approval_state(policy, required=policy.world.approvals_required)
-    return {
-        "version": policy.version,
-        "status": policy.status,
-        "checksum": policy.checksum,
-        "created_by": policy.created_by.get_username(),
-        "created_at": rfc3339(policy.created_at),
-        "approved": state.approved,
-    }
+    return dict(VersionSummaryOutSerializer(policy).data)
 
 
 def version_json(policy: WorldPolicy) -> dict[str, Any]:
-    return {
-        "world_id": policy.world_id,
-        **version_summary_json(policy),
-        "yaml": policy.yaml,
-        "policy": policy.document,
-        "valid_from": rfc3339(policy.valid_from) if policy.valid_from else None,
-        "approvals": [review_json(review) for review in policy.approvals.all()],
-        "preset": policy.preset,
-        "preset_mode": policy.preset_mode,
-        "preset_version": policy.preset_version,
-        "preset_overrides": policy.preset_overrides,
-    }
+    return dict(VersionOutSerializer(policy).data)
 
 
 class PolicyUploadSerializer(StrictSerializer):
@@ -119,20 +103,25 @@ class SetDefaultSerializer(StrictSerializer):
     version = StrictIntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
-class VersionSummaryOutSerializer(serializers.Serializer):
+# The one place that shapes a version's JSON (`version_summary_json`, `version_json`).
+class VersionSummaryOutSerializer(ClosedShape, serializers.Serializer):
     version = serializers.IntegerField()
     status = serializers.CharField()
     checksum = serializers.CharField()
-    created_by = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    approved = serializers.BooleanField()
+    created_by = serializers.CharField(source="created_by.username")
+    created_at = WireTimeField()
+    approved = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_approved(self, policy: WorldPolicy) -> bool:
+        return approval_state(policy, required=policy.world.approvals_required).approved
 
 
 class VersionOutSerializer(VersionSummaryOutSerializer):
     world_id = serializers.CharField()
     yaml = serializers.CharField()
-    policy = serializers.JSONField()
-    valid_from = serializers.DateTimeField(allow_null=True)
+    policy = serializers.JSONField(source="document")
+    valid_from = WireTimeField(allow_null=True)
     approvals = ReviewOutSerializer(many=True)
     preset = serializers.CharField(
         allow_null=True, help_text="The preset the version was made from, else null."

@@ -16,13 +16,14 @@ from worlds.models import (
 from worlds.roles import ROLE_LABELS
 from worldservice.api.fields import (
     BoundedListField,
+    ClosedShape,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
     StrictRegexField,
     StrictSerializer,
+    WireTimeField,
 )
-from worldservice.clock import rfc3339
 
 LABEL_REGEX = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$"
 MAX_LABELS = 32
@@ -32,45 +33,17 @@ IMMUTABLE_FIELDS = ("id", "created_at")
 
 
 def world_json(world: World) -> dict[str, Any]:
-    return {
-        "id": world.id,
-        "name": world.name,
-        "description": world.description,
-        "owner": world.owner.get_username() if world.owner else None,
-        "labels": list(world.labels),
-        "state": world.state,
-        "default_policy_version": world.default_policy_version,
-        "allow_live": world.allow_live,
-        "circuit_breaker": world.circuit_breaker,
-        "approvals_required": world.approvals_required,
-        "created_at": rfc3339(world.created_at, seconds=True),
-        "updated_at": rfc3339(world.updated_at, seconds=True),
-    }
+    """The world JSON, as `WorldOutSerializer` renders it."""
+    return dict(WorldOutSerializer(world).data)
 
 
 def review_json(review: Any) -> dict[str, Any]:
     """One reviewer's decision, on a policy version or on a world change."""
-    return {
-        "user": review.user.get_username(),
-        "decision": review.decision,
-        "comment": review.comment,
-        "at": rfc3339(review.at),
-    }
+    return dict(ReviewOutSerializer(review).data)
 
 
 def world_change_json(change: WorldChange) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "world_id": change.world_id,
-        "changes": change.changes,
-        "previous": change.previous,
-        "requested_by": change.requested_by.get_username(),
-        "requested_at": rfc3339(change.requested_at, seconds=True),
-        "status": change.status,
-        "approvals": [review_json(review) for review in change.approvals.all()],
-        "approvals_required": change.approvals_required,
-        "decided_at": rfc3339(change.decided_at, seconds=True) if change.decided_at else None,
-    }
+    return dict(WorldChangeOutSerializer(change).data)
 
 
 class WorldFieldsSerializer(StrictSerializer):
@@ -136,21 +109,24 @@ class MemberRoleSerializer(StrictSerializer):
     role = serializers.ChoiceField(choices=ROLE_LABELS)
 
 
-class WorldOutSerializer(serializers.Serializer):
-    """The world JSON (documentation of `world_json`)."""
+# The output serializers below are the one place that shapes each answer (`world_json` and the
+# other renderers above call them) and its schema; comments, not docstrings, keep the schema's
+# descriptions for API readers.
+class WorldOutSerializer(ClosedShape, serializers.Serializer):
+    """A world."""
 
     id = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
-    owner = serializers.CharField(allow_null=True)
+    owner = serializers.CharField(source="owner.username", allow_null=True)
     labels = serializers.ListField(child=serializers.CharField())
     state = serializers.ChoiceField(choices=WorldState.values)
     default_policy_version = serializers.IntegerField(allow_null=True)
     allow_live = serializers.BooleanField()
     circuit_breaker = serializers.BooleanField()
     approvals_required = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = WireTimeField(seconds=True)
+    updated_at = WireTimeField(seconds=True)
 
 
 class DescribeOutSerializer(WorldOutSerializer):
@@ -191,15 +167,15 @@ class MemberOutSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ROLE_LABELS)
 
 
-class ReviewOutSerializer(serializers.Serializer):
-    user = serializers.CharField()
+class ReviewOutSerializer(ClosedShape, serializers.Serializer):
+    user = serializers.CharField(source="user.username")
     decision = serializers.CharField(help_text="approve or reject")
     comment = serializers.CharField()
-    at = serializers.DateTimeField()
+    at = WireTimeField()
 
 
-class WorldChangeOutSerializer(serializers.Serializer):
-    """A governed world change (documentation of `world_change_json`)."""
+class WorldChangeOutSerializer(ClosedShape, serializers.Serializer):
+    """A governed world change."""
 
     id = serializers.IntegerField()
     world_id = serializers.CharField()
@@ -210,29 +186,16 @@ class WorldChangeOutSerializer(serializers.Serializer):
         child=serializers.JSONField(),
         help_text="Those fields' values when the change was requested.",
     )
-    requested_by = serializers.CharField()
-    requested_at = serializers.DateTimeField()
+    requested_by = serializers.CharField(source="requested_by.username")
+    requested_at = WireTimeField(seconds=True)
     status = serializers.ChoiceField(choices=WorldChangeStatus.values)
     approvals = ReviewOutSerializer(many=True)
     approvals_required = serializers.IntegerField(
         help_text="The world's approvals_required when the change was requested."
     )
-    decided_at = serializers.DateTimeField(
-        allow_null=True, help_text="When it was applied, rejected or withdrawn."
+    decided_at = WireTimeField(
+        seconds=True, allow_null=True, help_text="When it was applied, rejected or withdrawn."
     )
-
-
-class AuditRowSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    world_id = serializers.CharField(allow_null=True)
-    actor = serializers.CharField()
-    event = serializers.CharField()
-    request = serializers.JSONField()
-    result = serializers.JSONField()
-    created_at = serializers.DateTimeField()
-    correlation_id = serializers.CharField()
-    prev_hash = serializers.CharField(allow_null=True)
-    hash = serializers.CharField()
 
 
 class VerifyOutSerializer(serializers.Serializer):

@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from worlds import hooks, selectors
 from worlds.api.serializers import (
-    AuditRowSerializer,
     DescribeOutSerializer,
     MemberOutSerializer,
     MemberRoleSerializer,
@@ -28,7 +27,7 @@ from worlds.api.serializers import (
     world_json,
 )
 from worlds.audit import verify_world_chain
-from worlds.audit_export import EXPORT_FORMATS, audit_json, export_response
+from worlds.audit_export import EXPORT_FORMATS, AuditRowSerializer, audit_json, export_response
 from worlds.models import WorldState
 from worlds.permissions import WorldScopedView
 from worlds.roles import Role, world_permissions
@@ -62,6 +61,15 @@ AUDIT_PARAMS = [
     *PAGE_PARAMS,
 ]
 AUDIT_PAGE = page_of(AuditRowSerializer, "AuditPage")
+# `?format=csv|jsonl` streams text: the schema names each media type the route answers with.
+AUDIT_RESPONSES: dict[Any, Any] = {
+    (200, "application/json"): AUDIT_PAGE,
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="`?format=csv`"),
+    (200, "application/x-ndjson"): OpenApiResponse(
+        OpenApiTypes.STR, description="`?format=jsonl`: one audit row (JSON) per line."
+    ),
+    **ERRORS,
+}
 UPDATE_RESPONSES = {
     200: WorldOutSerializer,
     202: OpenApiResponse(
@@ -221,7 +229,7 @@ def audit_response(request: Request, world_id: str | None) -> Any:
 
 
 class WorldAuditView(WorldScopedView):
-    @extend_schema(responses={200: AUDIT_PAGE, **ERRORS}, parameters=AUDIT_PARAMS)
+    @extend_schema(responses=AUDIT_RESPONSES, parameters=AUDIT_PARAMS)
     def get(self, request: Request, world_id: str) -> Any:
         return audit_response(request, world_id)
 
@@ -235,7 +243,7 @@ class AuditorView(APIView):
 
 class AuditView(AuditorView):
     @extend_schema(
-        responses={200: AUDIT_PAGE, **ERRORS},
+        responses=AUDIT_RESPONSES,
         parameters=[OpenApiParameter("world_id", str), *AUDIT_PARAMS],
     )
     def get(self, request: Request) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from worldservice.clock import rfc3339
 from worldservice.limits import MAX_FREEFORM_JSON_BYTES
 
 
@@ -120,6 +121,13 @@ class BoundedJSONObjectField(BoundedJSONField):
         return super().to_internal_value(data)
 
 
+# Marks an output serializer whose JSON has exactly its fields, no others: the schema says
+# `additionalProperties: false` (`worldservice.api.schema`). A comment, not a docstring, so the
+# mixin adds no description to the serializers' components.
+class ClosedShape:
+    pass
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses keys it does not know: a typo must not be silently dropped."""
 
@@ -156,3 +164,22 @@ class ShapeSerializer(StrictSerializer):
                 {name: [str(self.fields[name].error_messages["required"])] for name in missing}
             )
         return {name: data[name] for name in self.fields if name in data}
+
+
+class WireTimeField(serializers.DateTimeField):
+    """An output time as the wire carries it: UTC RFC 3339 with `Z` (docs/api.md,
+    "Validation"); `seconds=True` drops the fraction, as envelopes and worlds do."""
+
+    def __init__(self, *, seconds: bool = False, **kwargs: Any) -> None:
+        self.seconds = seconds
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return rfc3339(value, seconds=self.seconds)
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """Output text whose blank stored value means "none": rendered as null."""
+
+    def to_representation(self, value: Any) -> Any:
+        return str(value) if value else None

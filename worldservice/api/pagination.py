@@ -30,7 +30,7 @@ MAX_LIMIT = 500
 PAGE_PARAMS = [
     OpenApiParameter(
         "limit",
-        int,
+        {"type": "integer", "minimum": 1},
         description=f"Page size (default {DEFAULT_LIMIT}, at most "
         f"{MAX_LIMIT}; larger values are clamped).",
     ),

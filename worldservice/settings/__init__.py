@@ -333,6 +333,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     "EXTENSIONS_INFO": {},
     "SECURITY": [{"bearerAuth": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "worldservice.api.schema.document_shared_errors",
+    ],
 }
 
 # Structured logs (docs/operations.md#logs): readable lines by default, JSON lines with
