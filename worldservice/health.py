@@ -97,6 +97,37 @@ def _sees_details(request: HttpRequest) -> bool:
         return False
 
 
+def _dependency_checks() -> dict[str, str | None]:
+    """Each configured dependency, and what is wrong with it (None when it answers)."""
+    checks = {"database": _check_database()}
+    if settings.REDIS_URL:
+        checks["redis"] = _check_redis(settings.REDIS_URL)
+    if settings.CELERY_BROKER_URL:
+        checks["broker"] = _check_broker(settings.CELERY_BROKER_URL)
+    return checks
+
+
+def _readiness_body(
+    checks: dict[str, str | None], down: list[str], *, details: bool
+) -> dict[str, Any]:
+    """The `/readyz` body; the problems' own text only when `details` may be shown."""
+
+    def shown(problem: str | None) -> str:
+        if not problem:
+            return "ok"
+        return problem if details else "unavailable"
+
+    body: dict[str, Any] = {
+        "status": "unavailable" if down else "ok",
+        "checks": {name: shown(problem) for name, problem in checks.items()},
+    }
+    if down:
+        body.update(
+            detail=f"Not ready: {', '.join(down)} unavailable.", code="not_ready", down=down
+        )
+    return body
+
+
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """200 when every dependency answers; else 503 naming the ones that do not.
@@ -104,24 +135,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     Each check waits at most that dependency's timeout (none at all while Redis's hang guard is
     open). The error text is only shown to signed-in staff: it can name hosts and users.
     """
-    checks: dict[str, Any] = {"database": _check_database()}
-    if settings.REDIS_URL:
-        checks["redis"] = _check_redis(settings.REDIS_URL)
-    if settings.CELERY_BROKER_URL:
-        checks["broker"] = _check_broker(settings.CELERY_BROKER_URL)
+    checks = _dependency_checks()
     down = sorted(name for name, problem in checks.items() if problem)
-    details = bool(down) and _sees_details(request)
-    body: dict[str, Any] = {
-        "status": "ok" if not down else "unavailable",
-        "checks": {
-            name: ("ok" if not problem else problem if details else "unavailable")
-            for name, problem in checks.items()
-        },
-    }
-    if down:
-        body.update(
-            detail=f"Not ready: {', '.join(down)} unavailable.", code="not_ready", down=down
-        )
+    body = _readiness_body(checks, down, details=bool(down) and _sees_details(request))
     response = JsonResponse(body, status=503 if down else 200)
     response["Cache-Control"] = "no-store"
     return response

@@ -21,26 +21,35 @@ logger = logging.getLogger(__name__)
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error detail as `{path: [messages]}` with dotted and indexed paths."""
     if isinstance(detail, dict):
-        flat: dict[str, list[str]] = {}
-        for key, value in detail.items():
-            if isinstance(key, int):  # ListField/DictField errors are keyed by index
-                path = f"{prefix}[{key}]"
-            else:
-                if key == "non_field_errors":  # about the object itself: its own path
-                    path = prefix or "body"
-                else:
-                    path = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(_flatten(value, path))
-        return flat
+        return _flatten_mapping(detail, prefix)
     if isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            return {prefix or "body": [str(item) for item in detail]}
-        flat = {}
-        for index, value in enumerate(detail):
-            if value:
-                flat.update(_flatten(value, f"{prefix}[{index}]"))
-        return flat
+        return _flatten_list(detail, prefix)
     return {prefix or "body": [str(detail)]}
+
+
+def _flatten_mapping(detail: dict[Any, Any], prefix: str) -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for key, value in detail.items():
+        flat.update(_flatten(value, _child_path(prefix, key)))
+    return flat
+
+
+def _child_path(prefix: str, key: Any) -> str:
+    if isinstance(key, int):  # ListField/DictField errors are keyed by index
+        return f"{prefix}[{key}]"
+    if key == "non_field_errors":  # about the object itself: its own path
+        return prefix or "body"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _flatten_list(detail: list[Any], prefix: str) -> dict[str, list[str]]:
+    if all(not isinstance(item, dict | list) for item in detail):
+        return {prefix or "body": [str(item) for item in detail]}
+    flat: dict[str, list[str]] = {}
+    for index, value in enumerate(detail):
+        if value:
+            flat.update(_flatten(value, f"{prefix}[{index}]"))
+    return flat
 
 
 def _as_refusal(exc: Exception) -> Exception:
@@ -53,12 +62,23 @@ def _as_refusal(exc: Exception) -> Exception:
     return InvalidInput("A value in the request is out of range or cannot be stored.")
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def _as_answerable(exc: Exception) -> Exception:
+    """`exc` as one of the errors this handler answers: outages and refusals as service errors,
+    Django's 404 and 403 as DRF's."""
     dependency = outage_of(exc)
     if dependency is not None:
         logger.warning("dependency unavailable: %s", exc)
         exc = unavailable(dependency)
     exc = _as_refusal(exc)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = _as_answerable(exc)
     if isinstance(exc, ServiceError):
         return Response(
             error_body(exc.detail, exc.code, exc.errors),
@@ -70,19 +90,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             error_body("The request is not valid.", "invalid", _flatten(exc.detail)),
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.APIException):
-        codes = exc.get_codes()
-        code = codes if isinstance(codes, str) else exc.default_code
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-            response.status_code = status.HTTP_401_UNAUTHORIZED
-            response["WWW-Authenticate"] = 'Bearer realm="worldservice"'
-        response.data = error_body(str(detail), str(code))
+    if response is not None and isinstance(exc, exceptions.APIException):
+        _reshape(response, exc)
     return response
+
+
+def _reshape(response: Response, exc: exceptions.APIException) -> None:
+    """DRF's answer to `exc` in the `{detail, code}` shape (with the bearer challenge on 401)."""
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response["WWW-Authenticate"] = 'Bearer realm="worldservice"'
+    response.data = error_body(str(detail), str(code))
