@@ -1,4 +1,6 @@
-"""The decide mode ladder (contract §5): a pure function from a world's inputs to a decision.
+"""The decide mode ladder: a pure function from a world's inputs to a decision.
+
+The ladder itself: docs/decisions.md#the-ladder (and docs/contract.md#decide).
 
 Checks run in a fixed order and stop at the first that decides; `reason` lists the codes of the
 checks made, joined with `&`.

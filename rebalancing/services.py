@@ -1,4 +1,7 @@
-"""Multi-world rebalancing plans and world allocations (contract §11)."""
+"""Multi-world rebalancing plans and world allocations.
+
+The routes: docs/contract.md#rebalancing-and-allocations.
+"""
 
 from __future__ import annotations
 

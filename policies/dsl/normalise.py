@@ -1,7 +1,8 @@
 """From a loaded document (plain dicts and lists) to the normalised `Policy`.
 
-Accepts the current language (policy-dsl.md §1), the existing WorldService form (§4: `thresholds`,
-`top_k`, `correlation`, `hysteresis: {metric, enter, exit}`, their `selection`-nested variants,
+Accepts the current language (docs/policy-language.md#2-the-sections-one-by-one), the existing
+WorldService form (docs/policy-language.md#7-the-older-form-of-policies: `thresholds`, `top_k`,
+`correlation`, `hysteresis: {metric, enter, exit}`, their `selection`-nested variants,
 `validation`) and presets with `preset_overrides`. Every problem found is collected under its
 document path and raised together as one `PolicyValidationError`.
 

@@ -1,9 +1,10 @@
 """The world policy evaluation engine: a pure library (no Django, no I/O).
 
-`evaluate(policy, inputs, state, advance_state=...)` runs one evaluation (policy-dsl.md §3) of a
-normalised `Policy` over an `EvaluationInput` and the per-strategy `HysteresisState` map, and
-returns an `EvaluationResult` whose `to_json()` is the body of contract §7 (`active`, `plan`,
-`strategies`, `weights`) and whose `state` is the hysteresis state to persist. The design choices
+`evaluate(policy, inputs, state, advance_state=...)` runs one evaluation
+(docs/policy-language.md#11-how-one-evaluation-runs) of a normalised `Policy` over an
+`EvaluationInput` and the per-strategy `HysteresisState` map, and returns an `EvaluationResult`
+whose `to_json()` is the body of docs/contract.md#evaluate (`active`, `plan`, `strategies`,
+`weights`) and whose `state` is the hysteresis state to persist. The design choices
 are written down in `policies.engine.pipeline`.
 """
 

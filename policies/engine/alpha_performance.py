@@ -1,4 +1,6 @@
-"""The six `alpha_performance.*` metrics of a return series (policy-dsl.md §5).
+"""The six `alpha_performance.*` metrics of a return series.
+
+Defined in docs/policy-language.md#12-the-alpha_performance-metrics.
 
 They are computed from one series of per-period returns, not annualised, with a risk-free rate of
 zero. The same numbers are the `alpha_metrics` of rebalancing v2, so this module is shared.

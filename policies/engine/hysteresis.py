@@ -1,4 +1,4 @@
-"""Step 7: hysteresis for one strategy (policy-dsl.md §3.7, contract §7).
+"""Step 7: hysteresis for one strategy (docs/policy-language.md#11-how-one-evaluation-runs, step 7).
 
 `passed` is this run's outcome: the strategy survived steps 1–6 and, with bands, met its band.
 

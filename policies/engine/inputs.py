@@ -57,7 +57,7 @@ def build_input(
     correlations: Iterable[CorrelationPair | Mapping[str, object]] = (),
     previous: Iterable[str] = (),
 ) -> EvaluationInput:
-    """Build the input from request-shaped maps (contract §7).
+    """Build the input from request-shaped maps (docs/contract.md#evaluate).
 
     `metrics` is `{strategy: {metric: value, ..., "side"?: "long" | "short"}}`: the `side` entry is
     taken out of the metrics (absent or null: long). `series` may name strategies without metrics;

@@ -1,4 +1,6 @@
-"""One evaluation of a world policy: policy-dsl.md §3, as a pure function.
+"""One evaluation of a world policy, as a pure function.
+
+The steps are docs/policy-language.md#11-how-one-evaluation-runs.
 
 `evaluate(policy, inputs, state, advance_state=...)` reads no clock, database or settings, and
 mutates none of its arguments. The same arguments give the same result.
@@ -109,7 +111,7 @@ def evaluate(
     *,
     advance_state: bool,
 ) -> EvaluationResult:
-    """Run steps 1–8 of policy-dsl.md §3 (see the module docstring for the choices made)."""
+    """Run the eight steps of an evaluation (see the module docstring for the choices made)."""
     compiled = compile_policy(policy)
     previous = inputs.previous
     works: list[_Work] = []

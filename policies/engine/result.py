@@ -1,4 +1,4 @@
-"""What one evaluation answers, and its JSON form (contract §7)."""
+"""What one evaluation answers, and its JSON form (docs/contract.md#evaluate)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,10 @@ class EvaluationResult:
     state: Mapping[str, HysteresisState]
 
     def to_json(self) -> dict[str, Any]:
-        """The response body fields of contract §7: `active`, `plan`, `strategies`, `weights`."""
+        """The response body fields `active`, `plan`, `strategies` and `weights`.
+
+        See docs/contract.md#evaluate.
+        """
         return {
             "active": list(self.active),
             "plan": self.plan.to_json(),

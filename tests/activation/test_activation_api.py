@@ -147,7 +147,8 @@ def test_state_hash__shape_and_changes_with_writes(world, operator, client_for, 
 
     after = client.get(URL + "/state_hash").json()
 
-    # Contract §6's {state_hash, version}, within §15's superset (one route for every topic).
+    # docs/contract.md#activation's {state_hash, version}, within the Gateway's superset (one
+    # route for every topic: docs/api.md#state-hashes).
     assert list(after) == ["world_id", "topic", "state_hash", "version"]
     assert (after["world_id"], after["topic"]) == ("alpha", "activation")
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", after["state_hash"])

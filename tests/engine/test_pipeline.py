@@ -33,7 +33,7 @@ from policies.engine import (
 from policies.engine import result as codes
 from tests.engine.helpers import AS_OF, HOUR, all_of, any_of, metric_score, policy, run, sided
 
-# The example policy of policy-dsl.md §1.
+# The complete example of docs/policy-language.md#1-a-complete-example.
 SPEC_EXAMPLE = policy(
     gates=all_of(
         "sharpe >= 0.6",
@@ -184,7 +184,8 @@ def test_evaluate__same_arguments__same_result() -> None:
     assert first == second
 
 
-# --- the existing WorldService form and presets (policy-dsl.md §4), normalised by hand ----------
+# --- the existing WorldService form and presets, normalised by hand ----------------------------
+# (docs/policy-language.md#6-presets and #7-the-older-form-of-policies)
 
 
 def test_legacy__thresholds_min_and_max__both_bounds_and_joined() -> None:

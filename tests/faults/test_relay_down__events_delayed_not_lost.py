@@ -1,4 +1,5 @@
-"""Relay or Redis outages delay events and never lose them (contract §10), with real processes.
+"""Relay or Redis outages delay events and never lose them (docs/contract.md#events), with real
+processes.
 
 The API writes happen in this process and commit; the relay is a separate
 `python manage.py relay_events` process on the same test database.

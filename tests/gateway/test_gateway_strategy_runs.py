@@ -1,4 +1,7 @@
-"""A strategy's evaluation runs, read from the runs evaluate records (contract §15)."""
+"""A strategy's evaluation runs, read from the runs evaluate records.
+
+See docs/contract.md#what-the-existing-gateway-sends.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Identifier fields of the contract (§0): strategy ids, sides, run ids."""
+"""Identifier fields (docs/contract.md#conventions): strategy ids, sides, run ids."""
 
 from __future__ import annotations
 
