@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from collections.abc import Mapping
 from urllib.parse import quote
+
+# How long a server or worker started by a test may take to answer. Starting Django costs a few
+# seconds on a quiet machine and tens of seconds on a loaded CI host running several xdist workers.
+START_TIMEOUT_SECONDS = 90.0
 
 
 def subprocess_database_url() -> str:
@@ -23,10 +29,33 @@ def subprocess_database_url() -> str:
 
 
 def subprocess_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment, on the test database, unbuffered, plus `overrides`."""
+    """This process's environment, on the test database, unbuffered, plus `overrides`.
+
+    The child runs the project's settings, not `tests.settings`: the environment already names
+    this xdist worker's Redis databases (tests/parallel.py).
+    """
     env = dict(os.environ)
     env["DATABASE_URL"] = subprocess_database_url()
+    env["DJANGO_SETTINGS_MODULE"] = "worldservice.settings"
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("DJANGO_SECRET_KEY", "fault-tests-only")
     env.update(overrides or {})
     return env
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now: the kernel hands each process a different one, so
+    parallel xdist workers do not collide."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `timeout`; always reaped."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

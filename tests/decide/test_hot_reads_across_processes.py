@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 from activation.services.overrides import override_activation
 from policies.services.inputs import add_bindings
 from tests.factories import UserFactory, make_world, token_for
-from tests.processes import subprocess_env
+from tests.processes import START_TIMEOUT_SECONDS, free_port, stop_process, subprocess_env
 from worlds.models import ApiToken
 from worlds.roles import Role
 from worlds.services.members import grant_role, remove_member
@@ -28,16 +27,10 @@ from worlds.services.tokens import revoke_token
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(django_db_setup: None) -> Iterator[int]:
     """One gunicorn worker on the test database, shared by the module's tests."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -54,7 +47,7 @@ def server(django_db_setup: None) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
             try:
                 _get(port, "/healthz", "")
@@ -65,8 +58,7 @@ def server(django_db_setup: None) -> Iterator[int]:
                 time.sleep(0.1)
         yield port
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
 
 
 def _get(port: int, path: str, secret: str) -> tuple[int, dict[str, str], bytes]:

@@ -18,6 +18,7 @@ from activation.apply.models import ApplyRun
 from activation.apply.selectors import apply_in_flight
 from tests.factories import UserFactory, make_world, token_for
 from tests.faults.conftest import ProcessLauncher, wait_until
+from tests.processes import START_TIMEOUT_SECONDS
 from worlds.models import WorldAuditLog
 from worlds.roles import Role
 from worlds.services.members import grant_role
@@ -65,7 +66,12 @@ def _server_without_broker(processes: ProcessLauncher) -> int:
         env={"CELERY_BROKER_URL": broker},
         name="gunicorn",
     )
-    wait_until(lambda: _answers(port), timeout=30, message="gunicorn to answer", watch=[server])
+    wait_until(
+        lambda: _answers(port),
+        timeout=START_TIMEOUT_SECONDS,
+        message="gunicorn to answer",
+        watch=[server],
+    )
     return port
 
 
