@@ -95,13 +95,7 @@ def test_apply__broker_unreachable__503_no_run_no_lock_no_audit(processes):
     )
 
     # Then it is refused with a clear 503, and nothing was recorded or locked
-    assert status == 503, body
-    assert body["code"] == "dependency_unavailable"
-    assert "broker" in body["detail"]
-    assert int(headers["Retry-After"]) > 0
-    assert not ApplyRun.objects.exists()
-    assert WorldAuditLog.objects.count() == audit_before
-    assert apply_in_flight("alpha") is False
+    _assert_refused_leaving_nothing(status, headers, body, audit_before)
 
     # And the world takes an override at once (no 409 apply_in_progress for a dead run)
     status, _, body = _request(
@@ -123,3 +117,13 @@ def test_apply__broker_unreachable__503_no_run_no_lock_no_audit(processes):
     )
     assert status == 503 and body["code"] == "dependency_unavailable"
     assert not ApplyRun.objects.exists()
+
+
+def _assert_refused_leaving_nothing(status, headers, body, audit_before):
+    assert status == 503, body
+    assert body["code"] == "dependency_unavailable"
+    assert "broker" in body["detail"]
+    assert int(headers["Retry-After"]) > 0
+    assert not ApplyRun.objects.exists()
+    assert WorldAuditLog.objects.count() == audit_before
+    assert apply_in_flight("alpha") is False
