@@ -198,12 +198,14 @@ def _worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[A
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the Celery worker exited: " + process.stderr.read().decode())
+            output = process.stderr.read().decode()
+            stop_process(process)
+            raise RuntimeError("the Celery worker exited: " + output)
         replies = app.control.ping(timeout=0.5)
         if replies:
             break
     else:
-        process.kill()
+        stop_process(process)
         raise RuntimeError(f"the Celery worker did not answer within {START_TIMEOUT_SECONDS:g} s")
     yield process
     stop_process(process)

@@ -52,10 +52,14 @@ def free_port() -> int:
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    """SIGTERM, then SIGKILL if it has not ended within `timeout`; always reaped."""
+    """SIGTERM, then SIGKILL if it has not ended within `timeout`; always reaped, and its pipes
+    closed (an unreaped child or an open pipe is a ResourceWarning, an error under -W error)."""
     process.terminate()
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()

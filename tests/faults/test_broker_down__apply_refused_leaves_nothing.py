@@ -49,12 +49,14 @@ def _request(port: int, method: str, path: str, secret: str, body: Any) -> tuple
 
 
 def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         connection.request("GET", "/healthz")
         return connection.getresponse().status == 200
     except OSError:
         return False
+    finally:
+        connection.close()
 
 
 def _server_without_broker(processes: ProcessLauncher) -> int:

@@ -5,6 +5,7 @@ one of its own pages (`docs/x.md#section` in code, `[x](x.md#section)` in the do
 from __future__ import annotations
 
 import re
+import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -31,9 +32,24 @@ DOCS_LINK = re.compile(r"\]\(([\w.-]+\.md)(?:#([\w-]+))?\)")
 HEADING = re.compile(r"^#{1,6} (.+)$", re.MULTILINE)
 
 
+def _repository_files() -> list[Path]:
+    """The files git tracks or would track (a checkout without git: every file)."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return list(ROOT.rglob("*"))
+    return [ROOT / name for name in listed]
+
+
 def _text_files() -> list[Path]:
     files = []
-    for path in ROOT.rglob("*"):
+    for path in _repository_files():
         relative = path.relative_to(ROOT)
         if SKIPPED_DIRS.intersection(relative.parts) or not path.is_file():
             continue
