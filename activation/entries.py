@@ -208,7 +208,7 @@ def encode(entry: Mapping[str, Any]) -> str:
 
 
 def envelope(world_id: str, key: Key, entry: Mapping[str, Any], state_hash: str | None) -> Entry:
-    """The ActivationEnvelope of contract §6."""
+    """The ActivationEnvelope of docs/contract.md#activation."""
     return {
         "world_id": world_id,
         "strategy_id": key[0],

@@ -325,24 +325,39 @@ def time_page(client: Client, url: str, warmup: int, repeat: int) -> dict[str, A
     }
 
 
-def main() -> int:
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--world", default="adminbench")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", default="", help="time only pages whose name contains this")
     parser.add_argument("--fail-on-miss", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    seed(args.world)
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        # Pages name hashed static files, as in production: collect them first.
-        call_command("collectstatic", interactive=False, verbosity=0)
-    users = _users(args.world)
+
+def _signed_in_clients(world_id: str) -> dict[str, Client]:
     clients = {}
-    for role, user in users.items():
+    for role, user in _users(world_id).items():
         clients[role] = Client()
         clients[role].force_login(user)
+    return clients
+
+
+def _print_page(name: str, result: dict[str, Any]) -> None:
+    if result["status"] != 200:
+        print(f"{name:32} HTTP {result['status']}  {result['url']}")
+        return
+    print(
+        f"{name:32} median {result['median_ms']:7.1f} ms  max {result['max_ms']:7.1f} ms"
+        f"  cpu {result['cpu_median_ms']:6.1f} ms"
+        f"  {result['queries']:3d} queries  {result['bytes']:8d} bytes"
+        f"  {'ok' if result['pass'] else 'MISS'}"
+    )
+
+
+def time_pages(args: argparse.Namespace) -> dict[str, Any]:
+    """Every page of PAGES (or those `--only` names), timed and printed one by one."""
+    clients = _signed_in_clients(args.world)
     default = WorldPolicy.objects.get(world_id=args.world, status="ACTIVE")
     results: dict[str, Any] = {}
     for page in PAGES:
@@ -353,15 +368,17 @@ def main() -> int:
         result.update(url=url, user=page.user)
         result["pass"] = result["status"] == 200 and result["max_ms"] < TARGET_MS
         results[page.name] = result
-        if result["status"] != 200:
-            print(f"{page.name:32} HTTP {result['status']}  {url}")
-            continue
-        print(
-            f"{page.name:32} median {result['median_ms']:7.1f} ms  max {result['max_ms']:7.1f} ms"
-            f"  cpu {result['cpu_median_ms']:6.1f} ms"
-            f"  {result['queries']:3d} queries  {result['bytes']:8d} bytes"
-            f"  {'ok' if result['pass'] else 'MISS'}"
-        )
+        _print_page(page.name, result)
+    return results
+
+
+def main() -> int:
+    args = _parse_args()
+    seed(args.world)
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        # Pages name hashed static files, as in production: collect them first.
+        call_command("collectstatic", interactive=False, verbosity=0)
+    results = time_pages(args)
     summary = {"target_ms": TARGET_MS, "repeat": args.repeat, "warmup": args.warmup}
     print(json.dumps({"pages": results, **summary}, indent=2))
     missed = [name for name, result in results.items() if not result["pass"]]

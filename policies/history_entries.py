@@ -1,5 +1,5 @@
-"""Data-history entries (decide's input, contract §4): their JSON form, and the copies evaluation
-runs keep of them.
+"""Data-history entries (decide's input, docs/contract.md#inputs-of-decide): their JSON form,
+and the copies evaluation runs keep of them.
 
 An entry is replaced in place each time its strategy reports, so a run that must later say which
 entry it was evaluated against keeps a copy of it, taken when the run is carried out.

@@ -52,7 +52,7 @@ def hysteresis_state(world: World) -> dict[str, HysteresisState]:
 def recorded_input(
     recorded: Mapping[str, Any], *, as_of: dt.datetime, previous: Iterable[str]
 ) -> EvaluationInput:
-    """The engine input of a recorded request (contract §7 shapes)."""
+    """The engine input of a recorded request (docs/contract.md#evaluate shapes)."""
     return build_input(
         recorded["metrics"],
         as_of=as_of,

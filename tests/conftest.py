@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -13,11 +13,20 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, make_world, token_for
+from tests.parallel import max_workers
 from worlds.models import World
 from worlds.roles import Role
 from worlds.services.members import grant_role
 
 EMBEDDED_RUN = not os.environ.get("DATABASE_URL")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> Generator[None, int, int]:
+    """`-n auto` runs no more workers than there are Redis databases for (tests/parallel.py)."""
+    count = yield
+    bound = max_workers(os.environ)
+    return count if bound is None else max(1, min(count, bound))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -161,7 +170,7 @@ def _worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[A
     import sys
     import time
 
-    from tests.processes import subprocess_env
+    from tests.processes import START_TIMEOUT_SECONDS, stop_process, subprocess_env
 
     process = subprocess.Popen(
         [
@@ -186,22 +195,20 @@ def _worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[A
     )
     from worldservice.celery import app
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the Celery worker exited: " + process.stderr.read().decode())
+            output = process.stderr.read().decode()
+            stop_process(process)
+            raise RuntimeError("the Celery worker exited: " + output)
         replies = app.control.ping(timeout=0.5)
         if replies:
             break
     else:
-        process.kill()
-        raise RuntimeError("the Celery worker did not answer within 30 s")
+        stop_process(process)
+        raise RuntimeError(f"the Celery worker did not answer within {START_TIMEOUT_SECONDS:g} s")
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
 
 
 @pytest.fixture

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from collections.abc import Mapping
 from urllib.parse import quote
+
+# How long a server or worker started by a test may take to answer. Starting Django costs a few
+# seconds on a quiet machine and tens of seconds on a loaded CI host running several xdist workers.
+START_TIMEOUT_SECONDS = 90.0
 
 
 def subprocess_database_url() -> str:
@@ -25,15 +31,40 @@ def subprocess_database_url() -> str:
 def subprocess_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment, on the test database, unbuffered, plus `overrides`.
 
-    Outside pytest (bench/load_mix.py reuses the fault-test launchers) Django is not set up and
-    there is no test database: the caller's own environment and overrides are used as they are.
+    The child runs the project's settings, not `tests.settings`: the environment already names
+    this xdist worker's Redis databases (tests/parallel.py). Outside pytest (bench/load_mix.py
+    reuses the fault-test launchers) Django is not set up and there is no test database: the
+    caller's own environment and overrides are used as they are.
     """
     from django.conf import settings
 
     env = dict(os.environ)
     if settings.configured:
         env["DATABASE_URL"] = subprocess_database_url()
+    env["DJANGO_SETTINGS_MODULE"] = "worldservice.settings"
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("DJANGO_SECRET_KEY", "fault-tests-only")
     env.update(overrides or {})
     return env
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now: the kernel hands each process a different one, so
+    parallel xdist workers do not collide."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `timeout`; always reaped, and its pipes
+    closed (an unreaped child or an open pipe is a ResourceWarning, an error under -W error)."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()

@@ -2,7 +2,7 @@
 
 Every change goes through the members service (`worlds/services/members.py`), which keeps the
 last-owner rule and writes the `member_changed` audit row, exactly as the API does. Only the
-world's owners may change members (contract §1).
+world's owners may change members (docs/contract.md#roles).
 """
 
 from __future__ import annotations

@@ -26,18 +26,26 @@ def json_safe(value: Any) -> Any:
 
 
 def _converted(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+    if value is None or isinstance(value, int | str):  # bool is an int
         return value
     if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return value
+        return _finite_or_word(value)
     if isinstance(value, dict):
         return {str(key): _converted(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_converted(item) for item in value]
+    return _as_text(value)
+
+
+def _finite_or_word(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _as_text(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return rfc3339(value)
     if isinstance(value, dt.date):

@@ -14,7 +14,8 @@ from typing import Any
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
-# A world's `approvals_required` is 0-5 (contract §2), so a higher floor would forbid every world.
+# A world's `approvals_required` is 0-5 (docs/contract.md#worlds), so a higher floor would forbid
+# every world.
 MAX_APPROVALS = 5
 
 

@@ -38,21 +38,24 @@ class CSPMiddleware(DjangoCSPMiddleware):
             prefixes.update((getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES", ()))
         return tuple(prefixes)
 
-    def process_response(
-        self, request: HttpRequest, response: HttpResponseBase
-    ) -> HttpResponseBase:
-        if (
+    def _needs_django_csp(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        """Whether this answer's policy may differ from the plain one (so django-csp builds it)."""
+        excluded = self._excluded_prefixes
+        return (
             settings.DEBUG
             or getattr(request, "_csp_nonce", None) is not None
             or any(hasattr(response, name) for name in PER_RESPONSE)
-            or (self._excluded_prefixes and request.path_info.startswith(self._excluded_prefixes))
-        ):
+            or bool(excluded and request.path_info.startswith(excluded))
+        )
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if self._needs_django_csp(request, response):
             return super().process_response(request, response)
-        policy, report_only = self._plain_policies
-        if policy and HEADER not in response:
-            response[HEADER] = policy
-        if report_only and HEADER_REPORT_ONLY not in response:
-            response[HEADER_REPORT_ONLY] = report_only
+        for header, policy in zip((HEADER, HEADER_REPORT_ONLY), self._plain_policies, strict=True):
+            if policy and header not in response:
+                response[header] = policy
         # As django-csp does: a nonce asked for after the header was written is an error.
         request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response

@@ -1,4 +1,4 @@
-"""Prometheus metrics (contract §12). No per-run labels: cardinality stays bounded."""
+"""Prometheus metrics (docs/contract.md#operations). No per-run labels: bounded cardinality."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""State hashes by topic, for `GET /worlds/{id}/{topic}/state_hash` (contract §6 and §15).
+"""State hashes by topic, for `GET /worlds/{id}/{topic}/state_hash`.
+
+See docs/contract.md#what-the-existing-gateway-sends and docs/api.md#state-hashes.
 
 A client keeps a copy of some state of a world (its activation set, its default policy) and asks
 for the topic's hash to learn whether its copy is still current. Each app registers the topics

@@ -34,7 +34,8 @@ def _without_previous(entry: Mapping[str, Any] | None) -> Entry | None:
 def event_data(
     world_id: str, key: Key, entry: Mapping[str, Any] | None, *, version: int, state_hash: str
 ) -> dict[str, Any]:
-    """The `activation_updated` event data of contract §10 (a removed entry reads inactive)."""
+    """The `activation_updated` event data (docs/events.md#types-and-their-data); a removed entry
+    reads inactive."""
     data: dict[str, Any] = {
         "world_id": world_id,
         "strategy_id": key[0],

@@ -65,9 +65,10 @@ class DecisionsSerializer(StrictSerializer):
 
 
 class HistorySerializer(StrictSerializer):
-    """Contract §4, plus what the existing Gateway also sends (§15): `world_id` (must name the
-    path's world; not stored, the entry belongs to that world anyway), `updated_at` (stored as
-    `reported_updated_at`) and `execution_domain` (stored lower-cased).
+    """A history entry (docs/contract.md#inputs-of-decide), plus what the existing Gateway also
+    sends: `world_id` (must name the path's world; not stored, the entry belongs to that world
+    anyway), `updated_at` (stored as `reported_updated_at`) and `execution_domain` (stored
+    lower-cased).
 
     Pass the path's world as `context={"world_id": ...}`.
     """

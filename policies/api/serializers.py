@@ -41,8 +41,9 @@ def version_json(policy: WorldPolicy) -> dict[str, Any]:
 class PolicyUploadSerializer(StrictSerializer):
     """Exactly one of `yaml`, `policy` or `preset`.
 
-    With `preset` also `preset_overrides`, `preset_mode` and `preset_version` (contract §15);
-    `null` for any of these three means "not given", as the existing CLI sends them.
+    With `preset` also `preset_overrides`, `preset_mode` and `preset_version`; `null` for any of
+    these three means "not given", as the existing CLI sends them
+    (docs/contract.md#what-the-existing-gateway-sends).
     """
 
     yaml = StrictCharField(required=False, trim_whitespace=False, allow_blank=True)

@@ -1,5 +1,4 @@
-"""Wire shapes of a strategy's evaluation runs (contract §15; docs/api.md, "A strategy's
-evaluation runs").
+"""Wire shapes of a strategy's evaluation runs (docs/api.md#a-strategys-evaluation-runs).
 
 Field names follow the existing Gateway's SDK where it reads them: `summary.status` and
 `metrics` (it takes a run as ready once either is set, so both stay null until the run

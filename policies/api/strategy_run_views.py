@@ -1,5 +1,6 @@
-"""HTTP views of a strategy's evaluation runs (contract §15): the runs that evaluated it, and
-per run its part of the result, the metrics it was evaluated on and the history entry it used.
+"""HTTP views of a strategy's evaluation runs (docs/api.md#a-strategys-evaluation-runs): the runs
+that evaluated it, and per run its part of the result, the metrics it was evaluated on and the
+history entry it used.
 
 Read from the evaluation runs `POST /worlds/{id}/evaluate` records; reader role.
 """

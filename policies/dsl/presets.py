@@ -112,7 +112,7 @@ PRESETS: dict[str, Preset] = {
         exit=0.3,
     ),
 }
-"""Every preset by name, as the policy language table (policy-dsl.md §4) defines them."""
+"""Every preset by name, as the table of docs/policy-language.md#6-presets defines them."""
 
 OVERRIDE_KEYS: dict[str, str] = {
     "<metric>.min": "lowest allowed value of a threshold (null removes that bound)",

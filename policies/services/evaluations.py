@@ -42,7 +42,7 @@ INDEX_BATCH = 2000
 
 @dataclass(frozen=True, slots=True)
 class EvaluationRequest:
-    """A validated evaluate body (contract §7)."""
+    """A validated evaluate body (docs/contract.md#evaluate)."""
 
     metrics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     series: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -1,4 +1,7 @@
-"""Write a `RebalancePlan` as the wire response of `/rebalancing/plan` (contract §11)."""
+"""Write a `RebalancePlan` as the wire response of `/rebalancing/plan`.
+
+The shape: docs/contract.md#rebalancing-and-allocations and docs/rebalancing.md#response.
+"""
 
 from __future__ import annotations
 

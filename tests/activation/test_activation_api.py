@@ -40,7 +40,11 @@ def test_put__operator__200_envelope_with_etag_header(world, operator, client_fo
     response = _put(client_for(operator))
 
     assert response.status_code == 200, response.content
-    body = response.json()
+    _assert_first_envelope(response.json())
+    assert response["ETag"] == '"act:alpha:abcd:long:1"'
+
+
+def _assert_first_envelope(body):
     assert list(body) == ENVELOPE_KEYS
     assert body["world_id"] == "alpha" and body["strategy_id"] == "abcd"
     assert body["active"] is True and body["weight"] == 1.0 and body["run_id"] == "7a1b4c"
@@ -49,7 +53,6 @@ def test_put__operator__200_envelope_with_etag_header(world, operator, client_fo
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["ts"])
     assert body["expires_at"] is None
     assert body["state_hash"].startswith("sha256:")
-    assert response["ETag"] == '"act:alpha:abcd:long:1"'
 
 
 def test_get_entry__after_put__same_envelope(world, operator, reader, client_for, backend):
@@ -147,7 +150,8 @@ def test_state_hash__shape_and_changes_with_writes(world, operator, client_for, 
 
     after = client.get(URL + "/state_hash").json()
 
-    # Contract §6's {state_hash, version}, within §15's superset (one route for every topic).
+    # docs/contract.md#activation's {state_hash, version}, within the Gateway's superset (one
+    # route for every topic: docs/api.md#state-hashes).
     assert list(after) == ["world_id", "topic", "state_hash", "version"]
     assert (after["world_id"], after["topic"]) == ("alpha", "activation")
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", after["state_hash"])

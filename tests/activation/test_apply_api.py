@@ -81,6 +81,12 @@ def test_apply__events__freeze_requires_ack_and_sequence_continues(operator, cli
             "seq"
         )
     ]
+    _assert_freeze_then_unfreeze(events)
+    versions = [e["version"] for e in events]
+    assert versions == sorted(versions)
+
+
+def _assert_freeze_then_unfreeze(events):
     phases = [e["phase"] for e in events]
     assert phases == ["freeze"] * 2 + ["unfreeze"] * 2
     assert [e["sequence"] for e in events] == [1, 2, 3, 4]
@@ -88,8 +94,6 @@ def test_apply__events__freeze_requires_ack_and_sequence_continues(operator, cli
     assert not any(e["requires_ack"] for e in events[2:])
     assert events[0]["freeze"] is True and events[0]["active"] is False
     assert events[-1]["active"] is True and events[-1]["freeze"] is False
-    versions = [e["version"] for e in events]
-    assert versions == sorted(versions)
 
 
 def test_apply__deactivate__entry_gated_off_and_decisions_updated(operator, client_for):

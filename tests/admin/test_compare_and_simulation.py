@@ -98,6 +98,15 @@ def test_simulation__shows_promotions_demotions_weights_and_gates(history):
     simulation = page.context["simulation"]
     assert page.status_code == 200
     assert [step.run_id for step in simulation.steps] == ["run-0", "run-1", "run-2"]
+    _assert_latest_step(simulation)
+    assert "sharpe &gt;= 0.7 (0.6000): fails" in text
+    assert "+0.5000" in text
+    # the first replayed run promotes under each policy what it selects
+    assert simulation.steps[0].candidate.promoted == ("s1",)
+    assert simulation.steps[0].default.promoted == ("s1", "s2")
+
+
+def _assert_latest_step(simulation):
     latest = simulation.latest_step
     assert latest.default.active == ("s1", "s2")
     assert latest.candidate.active == ("s1",)
@@ -106,11 +115,6 @@ def test_simulation__shows_promotions_demotions_weights_and_gates(history):
     assert lines["s1"].weight_change == pytest.approx(0.5)  # 1/2 under v1, all of it under v2
     assert lines["s2"].candidate.effect == "stays out"
     assert [line.strategy_id for line in simulation.latest if line.differs] == ["s1", "s2"]
-    assert "sharpe &gt;= 0.7 (0.6000): fails" in text
-    assert "+0.5000" in text
-    # the first replayed run promotes under each policy what it selects
-    assert simulation.steps[0].candidate.promoted == ("s1",)
-    assert simulation.steps[0].default.promoted == ("s1", "s2")
 
 
 def test_simulation__number_of_runs__configurable_and_bounded(history):

@@ -24,6 +24,12 @@ def test_world_page__owner__links_versions_reviews_audit_members(desk):
 
     text = page.content.decode()
     assert page.status_code == 200
+    _assert_links_to_the_worlds_pages(text)
+    assert 'value="Add member"' in text and 'value="Remove"' in text
+    assert page.context["has_change_permission"] is True
+
+
+def _assert_links_to_the_worlds_pages(text):
     assert 'href="/admin/policies/worldpolicy/?world__id__exact=desk">Policy versions' in text
     assert '?world__id__exact=desk&amp;status__exact=DRAFT">Pending reviews' in text
     assert 'href="/admin/worlds/worldauditlog/?world__id__exact=desk">Audit trail' in text
@@ -31,8 +37,6 @@ def test_world_page__owner__links_versions_reviews_audit_members(desk):
     assert 'href="/admin/policies/worldpolicy/desk/new/">New version' in text
     assert '?world__id__exact=desk&amp;status__exact=PENDING">Pending world changes' in text
     assert 'href="/admin/activation/activationcounter/console/desk/">Activation console' in text
-    assert 'value="Add member"' in text and 'value="Remove"' in text
-    assert page.context["has_change_permission"] is True
 
 
 def test_world_page__operator__reads_members_but_no_forms(desk):

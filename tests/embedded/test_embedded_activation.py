@@ -52,13 +52,17 @@ def test_override_read_etag_and_history(owner, client_for):
         HTTP_IF_MATCH='"act:demo:s1:long:0"',
     )
     assert stale.status_code == 412
+    _assert_one_entry_then_and_none_before(client, start)
+    assert WorldAuditLog.objects.filter(event="activation_updated").count() == 1
+    assert WorldEvent.objects.filter(type="activation_updated").count() == 1
+    assert ActivationSnapshot.objects.filter(world_id="demo").count() == 1
+
+
+def _assert_one_entry_then_and_none_before(client, start):
     body = client.get(URL).json()
     assert body["version"] == 1 and len(body["entries"]) == 1
     assert client.get(URL + "/state_hash").json()["state_hash"] == body["state_hash"]
     assert client.get(URL, {"at": rfc3339(start)}).json()["entries"] == []
-    assert WorldAuditLog.objects.filter(event="activation_updated").count() == 1
-    assert WorldEvent.objects.filter(type="activation_updated").count() == 1
-    assert ActivationSnapshot.objects.filter(world_id="demo").count() == 1
 
 
 def test_ttl_override__reverted_lazily(owner, client_for, monkeypatch):

@@ -54,6 +54,14 @@ def test_seed_demo__governed_world_with_reviewed_default_and_two_staff_logins(va
     author = User.objects.get(username="author")
     reviewer = User.objects.get(username="reviewer")
     assert author.is_staff and reviewer.is_staff
+    _assert_risk_staff_owner_and_reviewer(world, author, reviewer)
+    for name in ("admin", "author", "reviewer"):
+        assert _sign_in(Client(), name, _login(output, name))
+    assert "http://demo.test/worlds/demo/decide" in output
+    assert "Token" in output
+
+
+def _assert_risk_staff_owner_and_reviewer(world, author, reviewer):
     assert world_role(author, "demo") == Role.OWNER
     assert world_role(reviewer, "demo") == Role.READER
     # Both are risk staff (approvers); the author may still never review their own version.
@@ -64,10 +72,6 @@ def test_seed_demo__governed_world_with_reviewed_default_and_two_staff_logins(va
     assert refusal is not None and refusal.code == "self_approval"
     assert author.has_perm("policies.add_worldpolicy")
     assert world.policies.get(version=1).approvals.get().user == reviewer
-    for name in ("admin", "author", "reviewer"):
-        assert _sign_in(Client(), name, _login(output, name))
-    assert "http://demo.test/worlds/demo/decide" in output
-    assert "Token" in output
 
 
 def test_seed_demo__run_again__same_logins_and_nothing_duplicated(var_dir):

@@ -1,4 +1,7 @@
-"""alpha_performance.* on hand-computed series (policy-dsl.md §5)."""
+"""alpha_performance.* on hand-computed series.
+
+As docs/policy-language.md#12-the-alpha_performance-metrics defines them.
+"""
 
 from __future__ import annotations
 

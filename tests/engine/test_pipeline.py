@@ -33,7 +33,7 @@ from policies.engine import (
 from policies.engine import result as codes
 from tests.engine.helpers import AS_OF, HOUR, all_of, any_of, metric_score, policy, run, sided
 
-# The example policy of policy-dsl.md §1.
+# The complete example of docs/policy-language.md#1-a-complete-example.
 SPEC_EXAMPLE = policy(
     gates=all_of(
         "sharpe >= 0.6",
@@ -112,23 +112,31 @@ def test_evaluate__spec_example_policy__every_step_applied() -> None:
     )
 
     s = result.strategies
-    assert s["young"].status == "insufficient" and codes.INSUFFICIENT_HISTORY in s["young"].reasons
-    assert s["thin"].status == "insufficient" and codes.INSUFFICIENT_SAMPLE in s["thin"].reasons
-    assert s["weak"].status == "fail"
-    assert codes.CORRELATION_DROPPED in s["L2"].reasons
-    assert [s[x].rank for x in ("L1", "L2", "L3", "S1")] == [1, 2, 3, 4]
-    assert s["L1"].score == pytest.approx(1.5 + 0.055 - 0.02)
-    # L1 and S1 reach promote_after=2; L3 has one pass; held fails once (demote_after=2).
-    assert s["L1"].hysteresis.action == "PROMOTE"
-    assert s["S1"].hysteresis.action == "PROMOTE"
-    assert s["L3"].hysteresis.action == "HOLD" and codes.HYSTERESIS_HOLD in s["L3"].reasons
-    assert s["held"].hysteresis.action == "HOLD" and s["held"].hysteresis.consecutive_fail == 1
+    _assert_sufficiency_gates_and_ranking(s)
+    _assert_hysteresis_steps(s)
     assert result.active == ("L1", "S1", "held")
     assert result.plan.activate == ("L1", "S1")
     assert result.plan.deactivate == ()
     # long budget 0.6 over L1 and held = 0.3 each, capped at 0.25; short 0.4 → capped 0.25.
     assert result.weights == {"L1": 0.25, "S1": 0.25, "held": 0.25}
     assert s["L3"].weight is None
+
+
+def _assert_sufficiency_gates_and_ranking(s):
+    assert s["young"].status == "insufficient" and codes.INSUFFICIENT_HISTORY in s["young"].reasons
+    assert s["thin"].status == "insufficient" and codes.INSUFFICIENT_SAMPLE in s["thin"].reasons
+    assert s["weak"].status == "fail"
+    assert codes.CORRELATION_DROPPED in s["L2"].reasons
+    assert [s[x].rank for x in ("L1", "L2", "L3", "S1")] == [1, 2, 3, 4]
+    assert s["L1"].score == pytest.approx(1.5 + 0.055 - 0.02)
+
+
+def _assert_hysteresis_steps(s):
+    # L1 and S1 reach promote_after=2; L3 has one pass; held fails once (demote_after=2).
+    assert s["L1"].hysteresis.action == "PROMOTE"
+    assert s["S1"].hysteresis.action == "PROMOTE"
+    assert s["L3"].hysteresis.action == "HOLD" and codes.HYSTERESIS_HOLD in s["L3"].reasons
+    assert s["held"].hysteresis.action == "HOLD" and s["held"].hysteresis.consecutive_fail == 1
 
 
 def test_evaluate__to_json__contract_shape_and_strict_json() -> None:
@@ -184,7 +192,8 @@ def test_evaluate__same_arguments__same_result() -> None:
     assert first == second
 
 
-# --- the existing WorldService form and presets (policy-dsl.md §4), normalised by hand ----------
+# --- the existing WorldService form and presets, normalised by hand ----------------------------
+# (docs/policy-language.md#6-presets and #7-the-older-form-of-policies)
 
 
 def test_legacy__thresholds_min_and_max__both_bounds_and_joined() -> None:
@@ -381,13 +390,17 @@ def test_evaluate__random_worlds__plan_turns_previous_into_active(
     result = evaluate(pol, inputs, {}, advance_state=True)
 
     active = set(result.active)
+    _assert_plan_turns_previous_into_active(result, previous, active)
+    selected = {k for k, v in result.strategies.items() if v.selected}
+    assert selected <= active  # promote_after 1, no bands: every selected one is promoted
+    if total is not None:
+        assert len(selected) <= total
+
+
+def _assert_plan_turns_previous_into_active(result, previous, active):
     assert len(active) == len(result.active)
     assert (previous - set(result.plan.deactivate)) | set(result.plan.activate) == active
     assert not set(result.plan.activate) & previous
     assert set(result.plan.deactivate) <= previous
     assert set(result.weights) == active
     assert math.fsum(result.weights.values()) <= 1.0 + 1e-9
-    selected = {k for k, v in result.strategies.items() if v.selected}
-    assert selected <= active  # promote_after 1, no bands: every selected one is promoted
-    if total is not None:
-        assert len(selected) <= total

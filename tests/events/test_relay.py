@@ -47,15 +47,18 @@ def test_relay_batch__pending_events__published_as_cloudevents_in_id_order(event
     events = event_stream.events()
     assert events == cloudevents_of_rows()
     assert [event["subject"] for event in events] == ["alpha"] * 3 + ["beta"] * 2 + ["alpha"] * 2
-    first = events[0]
+    _assert_first_cloudevent(events[0])
+    _assert_each_key_once_in_world_order(events)
+    assert pending_ids() == []
+
+
+def _assert_first_cloudevent(first):
     assert first["specversion"] == "1.0"
     assert first["source"] == "worldservice"
     assert first["type"] == "world_updated"
     assert first["datacontenttype"] == "application/json"
     assert first["id"] == first["data"]["idempotency_key"] == "alpha:1"
     assert first["time"].endswith("Z")
-    _assert_each_key_once_in_world_order(events)
-    assert pending_ids() == []
 
 
 def test_relay_batch__run_again__each_idempotency_key_published_once(event_stream):

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.processes import subprocess_env
+from tests.processes import START_TIMEOUT_SECONDS, subprocess_env
 
 T = TypeVar("T")
 
@@ -176,7 +176,7 @@ class ProcessLauncher:
         self,
         *args: str,
         env: Mapping[str, str] | None = None,
-        ready_timeout: float = 30.0,
+        ready_timeout: float = START_TIMEOUT_SECONDS,
     ) -> RealProcess:
         """A Celery worker on the test database and broker; returns once it answers a ping.
 

@@ -18,6 +18,7 @@ from activation.apply.models import ApplyRun
 from activation.apply.selectors import apply_in_flight
 from tests.factories import UserFactory, make_world, token_for
 from tests.faults.conftest import ProcessLauncher, wait_until
+from tests.processes import START_TIMEOUT_SECONDS
 from worlds.models import WorldAuditLog
 from worlds.roles import Role
 from worlds.services.members import grant_role
@@ -48,12 +49,14 @@ def _request(port: int, method: str, path: str, secret: str, body: Any) -> tuple
 
 
 def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         connection.request("GET", "/healthz")
         return connection.getresponse().status == 200
     except OSError:
         return False
+    finally:
+        connection.close()
 
 
 def _server_without_broker(processes: ProcessLauncher) -> int:
@@ -65,7 +68,12 @@ def _server_without_broker(processes: ProcessLauncher) -> int:
         env={"CELERY_BROKER_URL": broker},
         name="gunicorn",
     )
-    wait_until(lambda: _answers(port), timeout=30, message="gunicorn to answer", watch=[server])
+    wait_until(
+        lambda: _answers(port),
+        timeout=START_TIMEOUT_SECONDS,
+        message="gunicorn to answer",
+        watch=[server],
+    )
     return port
 
 
@@ -89,13 +97,7 @@ def test_apply__broker_unreachable__503_no_run_no_lock_no_audit(processes):
     )
 
     # Then it is refused with a clear 503, and nothing was recorded or locked
-    assert status == 503, body
-    assert body["code"] == "dependency_unavailable"
-    assert "broker" in body["detail"]
-    assert int(headers["Retry-After"]) > 0
-    assert not ApplyRun.objects.exists()
-    assert WorldAuditLog.objects.count() == audit_before
-    assert apply_in_flight("alpha") is False
+    _assert_refused_leaving_nothing(status, headers, body, audit_before)
 
     # And the world takes an override at once (no 409 apply_in_progress for a dead run)
     status, _, body = _request(
@@ -117,3 +119,13 @@ def test_apply__broker_unreachable__503_no_run_no_lock_no_audit(processes):
     )
     assert status == 503 and body["code"] == "dependency_unavailable"
     assert not ApplyRun.objects.exists()
+
+
+def _assert_refused_leaving_nothing(status, headers, body, audit_before):
+    assert status == 503, body
+    assert body["code"] == "dependency_unavailable"
+    assert "broker" in body["detail"]
+    assert int(headers["Retry-After"]) > 0
+    assert not ApplyRun.objects.exists()
+    assert WorldAuditLog.objects.count() == audit_before
+    assert apply_in_flight("alpha") is False

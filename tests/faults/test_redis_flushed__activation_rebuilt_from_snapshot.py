@@ -67,30 +67,11 @@ def test_redis_flushed__activation_rebuilt_from_snapshot(world, client, redis_cl
     redis_client.flushdb()
 
     # Another process is rebuilding: every read meanwhile answers inactive.
-    lock = redis_client.lock(rebuild_lock_name("alpha"), timeout=30)
-    assert lock.acquire(blocking=False)
-    try:
-        assert client.get(_entry_url("a")).status_code == 404
-        during = client.get(URL, HTTP_IF_NONE_MATCH=set_etag)
-        assert during.status_code == 200 and not during.has_header("ETag")
-        assert during.json()["entries"] == [] and during.json()["version"] == 3
-        assert client.get(URL + "/state_hash").json()["version"] == 3
-    finally:
-        lock.release()
+    _assert_inactive_while_another_rebuilds(client, redis_client, set_etag)
     assert not _rebuild_rows().exists()
 
     # The next read takes the lock, rebuilds, and answers from the rebuilt set.
-    rebuilt_a = client.get(_entry_url("a"))
-    assert rebuilt_a.status_code == 200
-    after = client.get(URL).json()
-    assert after["version"] == 4
-    assert [(e["strategy_id"], e["side"]) for e in after["entries"]] == [
-        (e["strategy_id"], e["side"]) for e in before["entries"]
-    ]
-    for old, new in zip(before["entries"], after["entries"], strict=True):
-        assert {k: new[k] for k in PUBLIC} == {k: old[k] for k in PUBLIC}
-        assert _version(new["etag"]) == 4 > _version(old["etag"])
-    assert rebuilt_a.json()["etag"] == "act:alpha:a:long:4"
+    _assert_rebuilt_with_higher_versions(client, before)
 
     # Rebuilt once, announced to consumers, snapshotted.
     client.get(_entry_url("b", "short"))
@@ -103,6 +84,33 @@ def test_redis_flushed__activation_rebuilt_from_snapshot(world, client, redis_cl
         URL, {"strategy_id": "a", "side": "long", "active": False}, format="json"
     ).json()
     assert written["etag"] == "act:alpha:a:long:5"
+
+
+def _assert_inactive_while_another_rebuilds(client, redis_client, set_etag):
+    lock = redis_client.lock(rebuild_lock_name("alpha"), timeout=30)
+    assert lock.acquire(blocking=False)
+    try:
+        assert client.get(_entry_url("a")).status_code == 404
+        during = client.get(URL, HTTP_IF_NONE_MATCH=set_etag)
+        assert during.status_code == 200 and not during.has_header("ETag")
+        assert during.json()["entries"] == [] and during.json()["version"] == 3
+        assert client.get(URL + "/state_hash").json()["version"] == 3
+    finally:
+        lock.release()
+
+
+def _assert_rebuilt_with_higher_versions(client, before):
+    rebuilt_a = client.get(_entry_url("a"))
+    assert rebuilt_a.status_code == 200
+    after = client.get(URL).json()
+    assert after["version"] == 4
+    assert [(e["strategy_id"], e["side"]) for e in after["entries"]] == [
+        (e["strategy_id"], e["side"]) for e in before["entries"]
+    ]
+    for old, new in zip(before["entries"], after["entries"], strict=True):
+        assert {k: new[k] for k in PUBLIC} == {k: old[k] for k in PUBLIC}
+        assert _version(new["etag"]) == 4 > _version(old["etag"])
+    assert rebuilt_a.json()["etag"] == "act:alpha:a:long:4"
 
 
 def test_redis_flushed__first_use_is_a_write__rebuilt_then_written(world, client, redis_client):

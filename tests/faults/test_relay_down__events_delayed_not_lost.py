@@ -1,4 +1,5 @@
-"""Relay or Redis outages delay events and never lose them (contract §10), with real processes.
+"""Relay or Redis outages delay events and never lose them (docs/contract.md#events), with real
+processes.
 
 The API writes happen in this process and commit; the relay is a separate
 `python manage.py relay_events` process on the same test database.
@@ -7,7 +8,6 @@ The API writes happen in this process and commit; the relay is a separate
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +17,7 @@ import redis
 from tests.events.helpers import EventStream, isolated_stream
 from tests.factories import UserFactory, make_world
 from tests.faults.conftest import ProcessLauncher, RealProcess, wait_until
+from tests.processes import free_port
 from worlds.models import WorldEvent
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -133,12 +134,6 @@ def test_relay_down__relay_killed_mid_stream__at_least_once_in_order(
     assert _pending() == 0
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start_redis(processes: ProcessLauncher, port: int) -> RealProcess:
     server = processes.start(
         [
@@ -167,7 +162,7 @@ def _start_redis(processes: ProcessLauncher, port: int) -> RealProcess:
 
 
 def test_relay_down__redis_down_while_relay_runs__delivered_after_restart(processes, owner_client):
-    port = _free_port()
+    port = free_port()
     stream = EventStream(url=f"redis://127.0.0.1:{port}/0", name="faults.events")
     server = _start_redis(processes, port)
     relay = _start_relay(processes, stream)

@@ -1,4 +1,7 @@
-"""History metadata as the existing Gateway posts it (contract §15, gateway-wire.md)."""
+"""History metadata as the existing Gateway posts it.
+
+See docs/contract.md#what-the-existing-gateway-sends.
+"""
 
 from __future__ import annotations
 

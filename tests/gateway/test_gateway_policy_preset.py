@@ -1,4 +1,7 @@
-"""Policy upload from a preset, as the existing CLI sends it (contract §15, gateway-wire.md)."""
+"""Policy upload from a preset, as the existing CLI sends it.
+
+See docs/contract.md#what-the-existing-gateway-sends.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`GET /worlds/{id}/{topic}/state_hash` for the topics `activation` and `policy` (§6, §15)."""
+"""`GET /worlds/{id}/{topic}/state_hash` for the topics `activation` and `policy`.
+
+See docs/contract.md#what-the-existing-gateway-sends and docs/api.md#state-hashes.
+"""
 
 from __future__ import annotations
 

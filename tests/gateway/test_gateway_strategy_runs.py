@@ -1,4 +1,7 @@
-"""A strategy's evaluation runs, read from the runs evaluate records (contract §15)."""
+"""A strategy's evaluation runs, read from the runs evaluate records.
+
+See docs/contract.md#what-the-existing-gateway-sends.
+"""
 
 from __future__ import annotations
 
@@ -136,17 +139,21 @@ def test_run__the_strategys_part_with_gates_policy_as_of_and_stage(client):
         "eval-1",
         "completed",
     )
+    _assert_passing_part(run)
+    assert run["policy_version"] == 1
+    assert (run["as_of"], run["stage"]) == (T1, "backtest")
+    assert run["created_at"] and run["updated_at"] == run["completed_at"]
+    assert run["run_error"] is None
+    assert "error" not in run  # the existing SDK reads a top-level `error` as a failed request
+
+
+def _assert_passing_part(run):
     assert run["status"] == "pass"
     assert run["summary"] == {"status": "pass"}
     assert run["gates"] == [{"rule": "sharpe >= 0.6", "value": 1.2, "passed": True}]
     assert run["weight"] == 1.0
     assert (run["active"], run["selected"], run["side"]) == (True, True, "long")
     assert run["metrics"] == {"sharpe": 1.2, "max_drawdown": 0.1}
-    assert run["policy_version"] == 1
-    assert (run["as_of"], run["stage"]) == (T1, "backtest")
-    assert run["created_at"] and run["updated_at"] == run["completed_at"]
-    assert run["run_error"] is None
-    assert "error" not in run  # the existing SDK reads a top-level `error` as a failed request
 
 
 def test_run__failing_strategy__status_fail_not_active(client):

@@ -47,10 +47,15 @@ def test_lower_approvals__governed_world__202_pending_and_nothing_changed(world,
     response = _patch(client, {"approvals_required": 0}, HTTP_IF_MATCH=etag)
 
     assert response.status_code == 202
-    body = response.json()
     change = WorldChange.objects.get()
     assert response["Location"] == f"/worlds/alpha/changes/{change.id}"
     assert "ETag" not in response
+    _assert_pending_lowering(response.json(), change)
+    _assert_nothing_changed(client, etag, events_before)
+    _assert_request_audited(change)
+
+
+def _assert_pending_lowering(body, change):
     assert set(body) == {
         "id",
         "world_id",
@@ -65,6 +70,10 @@ def test_lower_approvals__governed_world__202_pending_and_nothing_changed(world,
     }
     assert body["id"] == change.id
     assert body["world_id"] == "alpha"
+    _assert_lowering_values(body)
+
+
+def _assert_lowering_values(body):
     assert body["changes"] == {"approvals_required": 0}
     assert body["previous"] == {"approvals_required": 1}
     assert body["requested_by"] == "olivia"
@@ -73,10 +82,16 @@ def test_lower_approvals__governed_world__202_pending_and_nothing_changed(world,
     assert body["approvals"] == []
     assert body["approvals_required"] == 1
     assert body["decided_at"] is None
+
+
+def _assert_nothing_changed(client, etag, events_before):
     stored = World.objects.get(pk="alpha")
     assert (stored.approvals_required, stored.revision) == (1, 1)
     assert client.get("/worlds/alpha")["ETag"] == etag  # the held request changed nothing
     assert WorldEvent.objects.count() == events_before
+
+
+def _assert_request_audited(change):
     [requested] = _events("world_change_requested")
     assert requested.actor == "olivia"
     assert requested.result["change_id"] == change.id
@@ -259,6 +274,10 @@ def test_approve__second_person__applied_with_audit_rows_and_event(
     ]
     stored = World.objects.get(pk="alpha")
     assert (stored.approvals_required, stored.name, stored.revision) == (0, "Alpha free", 2)
+    _assert_applied_by_the_approver(change_id, events_before)
+
+
+def _assert_applied_by_the_approver(change_id, events_before):
     [approved] = _events("world_change_approved")
     assert approved.actor == "abby"
     assert approved.result == {

@@ -1,4 +1,7 @@
-"""The existing WorldService form and the presets (policy-dsl.md §4) mean what the table says."""
+"""The existing WorldService form and the presets mean what the tables say.
+
+See docs/policy-language.md#6-presets and docs/policy-language.md#7-the-older-form-of-policies.
+"""
 
 from __future__ import annotations
 

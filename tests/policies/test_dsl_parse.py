@@ -1,4 +1,7 @@
-"""parse_policy on the current language (policy-dsl.md §1): every construct and every error path."""
+"""parse_policy on the current language: every construct and every error path.
+
+The language: docs/policy-language.md#2-the-sections-one-by-one.
+"""
 
 from __future__ import annotations
 

@@ -95,16 +95,19 @@ def test_parse__version_matrix__negotiated_or_rejected(
 ) -> None:
     data = body() if requested is None else body(schema_version=requested)
     if required and (requested or 1) < 2:
-        err = error_of(data, compat_v2=compat_v2, required=required)
-        assert err.status == 400
-        assert err.code == "schema_version_required"
-        assert "schema_version>=2" in err.detail
-        assert any("schema_version>=2" in m for m in err.errors["schema_version"])
+        _assert_schema_version_required(error_of(data, compat_v2=compat_v2, required=required))
         return
     request = parse(data, compat_v2=compat_v2, required=required)
     expected = min(requested or 1, 2 if compat_v2 else 1)
     assert request.schema_version == expected
     assert request.requested_schema_version == (requested or 1)
+
+
+def _assert_schema_version_required(err) -> None:
+    assert err.status == 400
+    assert err.code == "schema_version_required"
+    assert "schema_version>=2" in err.detail
+    assert any("schema_version>=2" in m for m in err.errors["schema_version"])
 
 
 @pytest.mark.parametrize(

@@ -122,10 +122,7 @@ def test_plan_to_dict__v2__alpha_metrics_six_keys_per_world_and_strategy() -> No
     assert out["schema_version"] == 2
     metrics = out["alpha_metrics"]
     assert set(metrics) == {"per_world", "per_strategy"}
-    assert set(metrics["per_world"]) == {"w1", "w2"}
-    for values in metrics["per_world"].values():
-        assert set(values) == SIX_KEYS
-        assert all(v == 0.0 for v in values.values())  # no returns given
+    _assert_per_world_six_zeros(metrics["per_world"])
     # s1 holds in both worlds, s2 only in w1.
     assert {s: set(ws) for s, ws in metrics["per_strategy"].items()} == {
         "s1": {"w1", "w2"},
@@ -135,6 +132,13 @@ def test_plan_to_dict__v2__alpha_metrics_six_keys_per_world_and_strategy() -> No
         for values in by_world.values():
             assert set(values) == SIX_KEYS
     assert out["rebalance_intent"] == {"meta": {}}
+
+
+def _assert_per_world_six_zeros(per_world) -> None:
+    assert set(per_world) == {"w1", "w2"}
+    for values in per_world.values():
+        assert set(values) == SIX_KEYS
+        assert all(v == 0.0 for v in values.values())  # no returns given
 
 
 def test_plan_to_dict__v2_with_returns__metrics_from_shared_calculator() -> None:

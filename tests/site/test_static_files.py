@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import importlib
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 
 from tests.factories import UserFactory
-from tests.processes import subprocess_env
+from tests.processes import START_TIMEOUT_SECONDS, free_port, stop_process, subprocess_env
 from tests.site.html import PageParts
 
 HASHED_ADMIN_CSS = re.compile(r"/static/admin/css/base\.[0-9a-f]{12}\.css")
@@ -95,12 +94,6 @@ def test_pages__render_with_hashed_static_urls_only(var_dir, world, path):
     assert all(re.search(r"\.[0-9a-f]{12}\.[a-z]+$", url) for url in static_urls), static_urls
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
@@ -113,7 +106,7 @@ def _get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.mark.django_db
 def test_gunicorn_with_debug_off__serves_the_admin_styled(var_dir):
-    port = _free_port()
+    port = free_port()
     env = subprocess_env({"DJANGO_DEBUG": "0", "WORLDSERVICE_VAR_DIR": str(var_dir)})
     process = subprocess.Popen(
         [
@@ -129,7 +122,7 @@ def test_gunicorn_with_debug_off__serves_the_admin_styled(var_dir):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
             try:
                 status, _, page = _get(port, "/admin/login/")
@@ -141,8 +134,7 @@ def test_gunicorn_with_debug_off__serves_the_admin_styled(var_dir):
         css_status, css_headers, css = _get(port, HASHED_ADMIN_CSS.search(page.decode()).group(0))
         icon_status, icon_headers, _ = _get(port, "/favicon.ico")
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
 
     assert status == 200
     assert (css_status, css_headers["Content-Type"].split(";")[0]) == (200, "text/css")

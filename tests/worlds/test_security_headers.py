@@ -31,18 +31,21 @@ def _directives(response) -> dict[str, list[str]]:
 def test_security_headers__every_route__csp_permissions_policy_and_friends(path):
     response = Client().get(path)
 
-    csp = _directives(response)
-    assert csp["default-src"] == ["'self'"]
-    assert csp["object-src"] == ["'none'"] and csp["base-uri"] == ["'none'"]
-    assert csp["frame-ancestors"] == ["'none'"]
-    for directive in ("script-src", "style-src"):
-        assert "'unsafe-inline'" not in csp[directive] and "'unsafe-eval'" not in csp[directive]
+    _assert_strict_csp(_directives(response))
     policy = response["Permissions-Policy"]
     for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"):
         assert feature in policy
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def _assert_strict_csp(csp):
+    assert csp["default-src"] == ["'self'"]
+    assert csp["object-src"] == ["'none'"] and csp["base-uri"] == ["'none'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    for directive in ("script-src", "style-src"):
+        assert "'unsafe-inline'" not in csp[directive] and "'unsafe-eval'" not in csp[directive]
 
 
 def test_security_headers__plain_pages__no_nonce_in_the_policy():
@@ -60,7 +63,13 @@ def test_docs_pages__every_script_and_style__carries_the_nonce_or_is_same_origin
     nonces = {value for value in csp["script-src"] if value.startswith("'nonce-")}
     assert len(nonces) == 1 and csp["style-src"] == csp["script-src"]
     nonce = nonces.pop()[len("'nonce-") : -1]
-    scripts = SCRIPT_TAG.findall(body)
+    _assert_scripts_same_origin_with_nonce(SCRIPT_TAG.findall(body), nonce)
+    for attributes in STYLE_TAG.findall(body):
+        assert NONCE.search(attributes).group(1) == nonce
+    assert "fonts.googleapis.com" not in body and ' style="' not in body
+
+
+def _assert_scripts_same_origin_with_nonce(scripts, nonce):
     assert scripts
     for attributes in scripts:
         src = SRC.search(attributes)
@@ -69,9 +78,6 @@ def test_docs_pages__every_script_and_style__carries_the_nonce_or_is_same_origin
             src.group(1).startswith("/") and not src.group(1).startswith("//")
         ), attributes
         assert NONCE.search(attributes) and NONCE.search(attributes).group(1) == nonce, attributes
-    for attributes in STYLE_TAG.findall(body):
-        assert NONCE.search(attributes).group(1) == nonce
-    assert "fonts.googleapis.com" not in body and ' style="' not in body
 
 
 def test_docs_pages__nonce__new_for_every_request():

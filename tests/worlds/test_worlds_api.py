@@ -27,18 +27,21 @@ def test_create_world__valid_body__201_with_location_etag_and_owner_role(creator
     assert response.status_code == 201
     assert response["Location"] == "/worlds/crypto_mom_1h"
     assert response["ETag"] == '"world:crypto_mom_1h:1"'
-    body = response.json()
-    assert body["owner"] == "carol"
-    assert body["state"] == "ACTIVE"
-    assert body["approvals_required"] == 1
-    assert body["default_policy_version"] is None
-    assert body["created_at"].endswith("Z")
+    _assert_new_world_defaults(response.json())
     members = client.get("/worlds/crypto_mom_1h/members").json()
     assert members == [{"user": "carol", "role": "owner"}]
     assert (
         WorldAuditLog.objects.filter(world_id="crypto_mom_1h", event="world_created").count() == 1
     )
     assert WorldEvent.objects.filter(world_id="crypto_mom_1h", type="world_updated").exists()
+
+
+def _assert_new_world_defaults(body):
+    assert body["owner"] == "carol"
+    assert body["state"] == "ACTIVE"
+    assert body["approvals_required"] == 1
+    assert body["default_policy_version"] is None
+    assert body["created_at"].endswith("Z")
 
 
 def test_create_world__duplicate_id__409_and_original_untouched(creator, client_for):

@@ -29,7 +29,8 @@ class StateHashView(WorldScopedView):
                 OpenApiParameter.PATH,
                 # The apps register their topics when ready, before URLs are loaded.
                 enum=list(state_hash_topics()),
-                description="`activation`: the activation set (contract §6). `policy`: the "
+                description="`activation`: the whole activation set (its hash and version). "
+                "`policy`: the "
                 "default policy version (checksum and number; null and 0 when there is none). "
                 "Any other topic is 404.",
             )

@@ -28,7 +28,7 @@ EDITABLE_FIELDS = (
     "circuit_breaker",
     "approvals_required",
 )
-# Consumers of `world_updated` events care about these (contract §10).
+# Consumers of `world_updated` events care about these (docs/contract.md#events).
 ANNOUNCED_FIELDS = frozenset({"state", "allow_live", "circuit_breaker"})
 
 
