@@ -92,7 +92,7 @@ class StageOutSerializer(ClosedShape, serializers.Serializer):
 
 
 class ApplyRunOutSerializer(ClosedShape, serializers.Serializer):
-    """An apply run as it stands (docs/api.md, "Apply")."""
+    """An apply run as it stands (docs/api.md, "Async patterns: evaluate and apply")."""
 
     run_id = serializers.CharField()
     ok = serializers.BooleanField(allow_null=True, help_text="null while the run goes on.")

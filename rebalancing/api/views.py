@@ -54,7 +54,9 @@ class RebalanceApplyView(APIView):
 
 
 class AllocationOutSerializer(ClosedShape, serializers.Serializer):
-    """A world's latest allocation; `stale` once older than `ttl` (the context's `now_ts`)."""
+    """A world's latest allocation; `stale` once older than `ttl`."""
+
+    # `stale` is measured against the context's `now_ts`, one moment for the whole answer.
 
     world_id = serializers.CharField()
     allocation = serializers.FloatField(help_text="Share of total equity.")
