@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -22,15 +21,17 @@ from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import NotFound
 from worldservice.api.fields import (
+    BlankAsNullCharField,
     BoundedDictField,
     BoundedJSONObjectField,
     BoundedListField,
+    ClosedShape,
     StrictFloatField,
     StrictSerializer,
 )
 from worldservice.api.identifiers import run_id_field, strategy_id_field
 from worldservice.api.pagination import PAGE_PARAMS, paginate
-from worldservice.api.schema import ERRORS
+from worldservice.api.schema import ERRORS, page_of
 from worldservice.dispatch import RunDispatch
 from worldservice.limits import MAX_STRATEGIES
 
@@ -85,22 +86,50 @@ class ApplySerializer(StrictSerializer):
         return attrs
 
 
+class StageOutSerializer(ClosedShape, serializers.Serializer):
+    stage = serializers.ChoiceField(choices=ApplyPhase.values)
+    at = serializers.CharField(help_text="UTC RFC 3339 with microseconds.")
+
+
+class ApplyRunOutSerializer(ClosedShape, serializers.Serializer):
+    """An apply run as it stands (docs/api.md, "Async patterns: evaluate and apply")."""
+
+    run_id = serializers.CharField()
+    ok = serializers.BooleanField(allow_null=True, help_text="null while the run goes on.")
+    phase = serializers.ChoiceField(choices=ApplyPhase.values)
+    active = serializers.ListField(
+        child=serializers.CharField(), help_text="The target set (or the restored one)."
+    )
+    stages = StageOutSerializer(many=True)
+    error = BlankAsNullCharField(allow_null=True)
+
+
+class ApplyOutcomeOutSerializer(ClosedShape, serializers.Serializer):
+    """A finished run, answered in the apply request's own response; `error` only when rolled
+    back."""
+
+    ok = serializers.BooleanField(allow_null=True)
+    run_id = serializers.CharField()
+    active = serializers.ListField(child=serializers.CharField())
+    phase = serializers.ChoiceField(choices=ApplyPhase.values)
+    error = serializers.CharField(required=False, allow_blank=True)
+
+    def to_representation(self, instance: ApplyRun) -> dict[str, Any]:
+        body: dict[str, Any] = super().to_representation(instance)
+        if instance.phase != ApplyPhase.ROLLED_BACK:
+            del body["error"]
+        return body
+
+
 def run_json(run: ApplyRun) -> dict[str, Any]:
-    return {
-        "run_id": run.run_id,
-        "ok": run.ok,
-        "phase": run.phase,
-        "active": run.active,
-        "stages": run.stages,
-        "error": run.error or None,
-    }
+    return dict(ApplyRunOutSerializer(run).data)
 
 
 class ApplyView(WorldScopedView):
     write_role = Role.OPERATOR
 
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: page_of(ApplyRunOutSerializer, "ApplyRunPage"), **ERRORS},
         parameters=PAGE_PARAMS,
         operation_id="worlds_apply_list",
     )
@@ -111,8 +140,8 @@ class ApplyView(WorldScopedView):
     @extend_schema(
         request=ApplySerializer,
         responses={
-            200: OpenApiTypes.OBJECT,
-            202: OpenApiResponse(description="Accepted; see Location"),
+            200: ApplyOutcomeOutSerializer,
+            202: OpenApiResponse(ApplyRunOutSerializer, description="Accepted; see Location"),
             **ERRORS,
         },
     )
@@ -148,14 +177,11 @@ class ApplyView(WorldScopedView):
             return Response(
                 run_json(run), status=status.HTTP_202_ACCEPTED, headers={"Location": location}
             )
-        body = {"ok": run.ok, "run_id": run.run_id, "active": run.active, "phase": run.phase}
-        if run.phase == ApplyPhase.ROLLED_BACK:
-            body["error"] = run.error
-        return Response(body, headers={"Location": location})
+        return Response(ApplyOutcomeOutSerializer(run).data, headers={"Location": location})
 
 
 class ApplyRunView(WorldScopedView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    @extend_schema(responses={200: ApplyRunOutSerializer, **ERRORS})
     def get(self, request: Request, world_id: str, run_id: str) -> Response:
         run = ApplyRun.objects.filter(world_id=world_id, run_id=run_id).first()
         if run is None:

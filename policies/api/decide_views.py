@@ -24,6 +24,7 @@ from policies.api.decide_serializers import (
     HistoryOutSerializer,
     HistorySerializer,
 )
+from policies.api.evaluation_serializers import EvaluationRunOutSerializer
 from policies.decide_cache import decide_cache_key, fresh_envelope
 from policies.decision_ladder import DEFAULT_TTL_SECONDS
 from policies.history_entries import history_entry_json
@@ -48,7 +49,7 @@ from worldservice.api.errors import InvalidInput, NotFound, ServerFailure
 from worldservice.api.pagination import PAGE_PARAMS, paginate
 from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.responses import conditional_json
-from worldservice.api.schema import ERRORS
+from worldservice.api.schema import ERRORS, page_of
 from worldservice.clock import TIME_HINT, parse_rfc3339
 from worldservice.dispatch import run_and_wait
 from worldservice.metrics import world_decide_latency_ms
@@ -194,21 +195,17 @@ class HistoryView(OperatorWritesView):
 
 
 def evaluation_json(run: EvaluationRun) -> dict[str, Any]:
-    if run.status == EvaluationStatus.COMPLETED and run.result is not None:
-        return {**run.result, "status": run.status}
-    return {
-        "evaluation_run_id": run.run_id,
-        "world_id": run.world_id,
-        "policy_version": run.policy_version,
-        "status": run.status,
-        "error": run.error or None,
-    }
+    return dict(EvaluationRunOutSerializer(run).data)
 
 
 class EvaluateView(OperatorWritesView):
     @extend_schema(
         request=EvaluateSerializer,
-        responses={200: JSON_OBJECT, 202: OpenApiResponse(description="still running"), **ERRORS},
+        responses={
+            200: EvaluationRunOutSerializer,
+            202: OpenApiResponse(EvaluationRunOutSerializer, description="still running"),
+            **ERRORS,
+        },
     )
     def post(self, request: Request, world_id: str) -> Response:
         serializer = EvaluateSerializer(data=request.data)
@@ -236,7 +233,7 @@ class EvaluateView(OperatorWritesView):
 
 class EvaluationListView(WorldScopedView):
     @extend_schema(
-        responses={200: JSON_OBJECT, **ERRORS},
+        responses={200: page_of(EvaluationRunOutSerializer, "EvaluationRunPage"), **ERRORS},
         parameters=PAGE_PARAMS,
         operation_id="worlds_evaluations_list",
     )
@@ -247,7 +244,7 @@ class EvaluationListView(WorldScopedView):
 
 
 class EvaluationDetailView(WorldScopedView):
-    @extend_schema(responses={200: JSON_OBJECT, **ERRORS})
+    @extend_schema(responses={200: EvaluationRunOutSerializer, **ERRORS})
     def get(self, request: Request, world_id: str, run_id: str) -> Response:
         run = EvaluationRun.objects.filter(world_id=world_id, run_id=run_id).first()
         if run is None:

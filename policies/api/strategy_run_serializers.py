@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from policies.api.decide_serializers import HistoryEntryOutSerializer
 from policies.models import EvaluationRun, EvaluationStatus
+from worldservice.api.fields import BlankAsNullCharField, WireTimeField
+from worldservice.api.identifiers import SIDES
 from worldservice.clock import rfc3339
 
 if TYPE_CHECKING:
@@ -43,60 +46,6 @@ def _metrics_as_sent(run: StrategyRun) -> dict[str, Any] | None:
     return {name: value for name, value in run.metrics.items() if name != "side"}
 
 
-def _run_ids(run: EvaluationRun, strategy_id: str) -> dict[str, Any]:
-    return {
-        "world_id": run.world_id,
-        "strategy_id": strategy_id,
-        "run_id": run.run_id,
-        "evaluation_run_id": run.run_id,
-        "run_status": run.status,
-    }
-
-
-def strategy_run_json(run: StrategyRun, strategy_id: str) -> dict[str, Any]:
-    """The strategy's part of one run."""
-    part = _completed_part(run)
-    got = part or {}
-    weight = got.get("weight")
-    return {
-        **_run_ids(run, strategy_id),
-        "status": got.get("status"),
-        "summary": {"status": _summary_status(run, part)},
-        "side": got.get("side"),
-        "score": got.get("score"),
-        "rank": got.get("rank"),
-        "selected": got.get("selected"),
-        "weight": weight,
-        "active": (weight is not None) if part is not None else None,
-        "gates": got.get("gates", []),
-        "hysteresis": got.get("hysteresis"),
-        "reasons": got.get("reasons", []),
-        "metrics": _metrics_as_sent(run) if part is not None else None,
-        "policy_version": run.policy_version,
-        "as_of": rfc3339(run.as_of),
-        "stage": run.stage,
-        "created_at": rfc3339(run.created_at),
-        "completed_at": rfc3339(run.completed_at) if run.completed_at else None,
-        "updated_at": rfc3339(run.completed_at or run.created_at),
-        "run_error": run.error or None,
-    }
-
-
-def strategy_run_metrics_json(run: StrategyRunInputs, strategy_id: str) -> dict[str, Any]:
-    """The metrics (and return series) the run evaluated the strategy on, as they were sent."""
-    entry = run.metrics if isinstance(run.metrics, dict) else None
-    return {
-        **_run_ids(run, strategy_id),
-        "policy_version": run.policy_version,
-        "as_of": rfc3339(run.as_of),
-        "stage": run.stage,
-        "side": (entry or {}).get("side") or DEFAULT_SIDE,
-        "metrics": _metrics_as_sent(run),
-        "series": run.series if isinstance(run.series, dict) else None,
-        "created_at": rfc3339(run.created_at),
-    }
-
-
 def history_status(run: StrategyRunHistory) -> str:
     """`recorded` (the copy is shown), `none` (the strategy had no entry as of the run), or
     `not_recorded` (the run was not carried out, or was before runs kept copies)."""
@@ -105,18 +54,10 @@ def history_status(run: StrategyRunHistory) -> str:
     return "none" if run.snapshot_taken else "not_recorded"
 
 
-def strategy_run_history_json(run: StrategyRunHistory, strategy_id: str) -> dict[str, Any]:
-    """The history entry the run evaluated the strategy against."""
-    status = history_status(run)
-    return {
-        **_run_ids(run, strategy_id),
-        "as_of": rfc3339(run.as_of),
-        "history_status": status,
-        "entry": run.entry if status == "recorded" else None,
-    }
+def _got(run: StrategyRun) -> dict[str, Any]:
+    """The strategy's part of a completed run, else nothing."""
+    return _completed_part(run) or {}
 
-
-# --- OpenAPI shapes ------------------------------------------------------------------------------
 
 RUN_STATUSES = EvaluationStatus.values
 HISTORY_STATUSES = ("recorded", "none", "not_recorded")
@@ -147,71 +88,161 @@ class RunSummaryOutSerializer(serializers.Serializer):
 
 
 class StrategyRunIdsSerializer(serializers.Serializer):
+    """The ids every answer about a strategy's run starts with; the strategy is the context's
+    `strategy_id` (the one asked about)."""
+
     world_id = serializers.CharField()
-    strategy_id = serializers.CharField()
+    strategy_id = serializers.SerializerMethodField()
     run_id = serializers.CharField()
-    evaluation_run_id = serializers.CharField(help_text="The same as `run_id`.")
-    run_status = serializers.ChoiceField(choices=RUN_STATUSES)
+    evaluation_run_id = serializers.CharField(source="run_id", help_text="The same as `run_id`.")
+    run_status = serializers.ChoiceField(source="status", choices=RUN_STATUSES)
+
+    @extend_schema_field(serializers.CharField())
+    def get_strategy_id(self, run: EvaluationRun) -> str:
+        strategy_id: str = self.context["strategy_id"]
+        return strategy_id
 
 
+# Values out of the stored result are sent as stored (method fields do not convert them: a score
+# of 2 stays 2); `extend_schema_field` gives the schema their types.
 class StrategyRunOutSerializer(StrategyRunIdsSerializer):
-    status = serializers.ChoiceField(
-        choices=["pass", "fail", "insufficient"],
-        allow_null=True,
-        help_text="The strategy's outcome (gates and sample); null until the run completed.",
+    """The strategy's part of one run."""
+
+    status = serializers.SerializerMethodField(
+        help_text="The strategy's outcome (gates and sample); null until the run completed."
     )
-    summary = RunSummaryOutSerializer()
-    side = serializers.ChoiceField(choices=["long", "short"], allow_null=True)
-    score = serializers.FloatField(allow_null=True)
-    rank = serializers.IntegerField(allow_null=True)
-    selected = serializers.BooleanField(
-        allow_null=True, help_text="It survived top-k and the correlation limit."
+    summary = serializers.SerializerMethodField()
+    side = serializers.SerializerMethodField()
+    score = serializers.SerializerMethodField()
+    rank = serializers.SerializerMethodField()
+    selected = serializers.SerializerMethodField(
+        help_text="It survived top-k and the correlation limit."
     )
-    weight = serializers.FloatField(
-        allow_null=True, help_text="Its weight in the run's active set; null when not in it."
+    weight = serializers.SerializerMethodField(
+        help_text="Its weight in the run's active set; null when not in it."
     )
-    active = serializers.BooleanField(
-        allow_null=True, help_text="In the run's active set (null until completed)."
+    active = serializers.SerializerMethodField(
+        help_text="In the run's active set (null until completed)."
     )
-    gates = GateOutSerializer(many=True, help_text="Each comparison of the gates, in order.")
-    hysteresis = HysteresisOutSerializer(allow_null=True)
-    reasons = serializers.ListField(child=serializers.CharField())
-    metrics = serializers.DictField(
-        allow_null=True,
+    gates = serializers.SerializerMethodField(help_text="Each comparison of the gates, in order.")
+    hysteresis = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    metrics = serializers.SerializerMethodField(
         help_text="The metrics it was evaluated on (as `…/metrics` shows them); null until the "
-        "run completed, or when it had none (a previously active strategy).",
+        "run completed, or when it had none (a previously active strategy)."
     )
     policy_version = serializers.IntegerField(
         allow_null=True, help_text="Null for an inline policy."
     )
-    as_of = serializers.DateTimeField(help_text="The moment evaluated.")
+    as_of = WireTimeField(help_text="The moment evaluated.")
     stage = serializers.CharField(allow_null=True, help_text="As sent to evaluate.")
-    created_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
-    updated_at = serializers.DateTimeField(help_text="`completed_at`, else `created_at`.")
-    run_error = serializers.CharField(allow_null=True, help_text="Why a failed run failed.")
+    created_at = WireTimeField()
+    completed_at = WireTimeField(allow_null=True)
+    updated_at = serializers.SerializerMethodField(help_text="`completed_at`, else `created_at`.")
+    run_error = BlankAsNullCharField(
+        source="error", allow_null=True, help_text="Why a failed run failed."
+    )
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["pass", "fail", "insufficient"], allow_null=True)
+    )
+    def get_status(self, run: StrategyRun) -> Any:
+        return _got(run).get("status")
+
+    @extend_schema_field(RunSummaryOutSerializer())
+    def get_summary(self, run: StrategyRun) -> dict[str, Any]:
+        return {"status": _summary_status(run, _completed_part(run))}
+
+    @extend_schema_field(serializers.ChoiceField(choices=SIDES, allow_null=True))
+    def get_side(self, run: StrategyRun) -> Any:
+        return _got(run).get("side")
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_score(self, run: StrategyRun) -> Any:
+        return _got(run).get("score")
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_rank(self, run: StrategyRun) -> Any:
+        return _got(run).get("rank")
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_selected(self, run: StrategyRun) -> Any:
+        return _got(run).get("selected")
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_weight(self, run: StrategyRun) -> Any:
+        return _got(run).get("weight")
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_active(self, run: StrategyRun) -> bool | None:
+        part = _completed_part(run)
+        return part.get("weight") is not None if part is not None else None
+
+    @extend_schema_field(GateOutSerializer(many=True))
+    def get_gates(self, run: StrategyRun) -> Any:
+        return _got(run).get("gates", [])
+
+    @extend_schema_field(HysteresisOutSerializer(allow_null=True))
+    def get_hysteresis(self, run: StrategyRun) -> Any:
+        return _got(run).get("hysteresis")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, run: StrategyRun) -> Any:
+        return _got(run).get("reasons", [])
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_metrics(self, run: StrategyRun) -> dict[str, Any] | None:
+        return _metrics_as_sent(run) if _completed_part(run) is not None else None
+
+    @extend_schema_field(serializers.DateTimeField())
+    def get_updated_at(self, run: StrategyRun) -> str:
+        return rfc3339(run.completed_at or run.created_at)
 
 
 class StrategyRunMetricsOutSerializer(StrategyRunIdsSerializer):
+    """The metrics (and return series) the run evaluated the strategy on, as they were sent."""
+
     policy_version = serializers.IntegerField(allow_null=True)
-    as_of = serializers.DateTimeField()
+    as_of = WireTimeField()
     stage = serializers.CharField(allow_null=True)
-    side = serializers.ChoiceField(choices=["long", "short"])
-    metrics = serializers.DictField(
-        allow_null=True,
+    side = serializers.SerializerMethodField()
+    metrics = serializers.SerializerMethodField(
         help_text="As sent (non-finite numbers as the strings NaN, Infinity, -Infinity); null "
-        "when the strategy had no metrics in the run (it was previously active).",
+        "when the strategy had no metrics in the run (it was previously active)."
     )
-    series = serializers.DictField(allow_null=True, help_text="As sent, else null.")
-    created_at = serializers.DateTimeField()
+    series = serializers.SerializerMethodField(help_text="As sent, else null.")
+    created_at = WireTimeField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=SIDES))
+    def get_side(self, run: StrategyRunInputs) -> Any:
+        entry = run.metrics if isinstance(run.metrics, dict) else {}
+        return entry.get("side") or DEFAULT_SIDE
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_metrics(self, run: StrategyRunInputs) -> dict[str, Any] | None:
+        return _metrics_as_sent(run)
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_series(self, run: StrategyRunInputs) -> Any:
+        return run.series if isinstance(run.series, dict) else None
 
 
 class StrategyRunHistoryOutSerializer(StrategyRunIdsSerializer):
-    as_of = serializers.DateTimeField()
-    history_status = serializers.ChoiceField(
-        choices=HISTORY_STATUSES,
+    """The history entry the run evaluated the strategy against."""
+
+    as_of = WireTimeField()
+    history_status = serializers.SerializerMethodField(
         help_text="recorded: `entry` is the copy the run kept. none: the strategy had no entry "
         "as of the run. not_recorded: the run was not carried out, or was carried out before "
-        "runs kept copies.",
+        "runs kept copies."
     )
-    entry = HistoryEntryOutSerializer(allow_null=True)
+    entry = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=HISTORY_STATUSES))
+    def get_history_status(self, run: StrategyRunHistory) -> str:
+        return history_status(run)
+
+    @extend_schema_field(HistoryEntryOutSerializer(allow_null=True))
+    def get_entry(self, run: StrategyRunHistory) -> Any:
+        # The copy as the run kept it, not re-rendered: it is what the strategy was judged on.
+        return run.entry if history_status(run) == "recorded" else None

@@ -16,9 +16,6 @@ from policies.api.strategy_run_serializers import (
     StrategyRunHistoryOutSerializer,
     StrategyRunMetricsOutSerializer,
     StrategyRunOutSerializer,
-    strategy_run_history_json,
-    strategy_run_json,
-    strategy_run_metrics_json,
 )
 from worlds.permissions import WorldScopedView
 from worldservice.api.pagination import PAGE_PARAMS, paginate
@@ -35,7 +32,8 @@ class StrategyRunListView(WorldScopedView):
     def get(self, request: Request, world_id: str, strategy_id: str) -> Response:
         runs = selectors.strategy_runs(world_id, strategy_id)
         page = paginate(request, runs, newest_first=True)
-        return page.response(lambda run: strategy_run_json(run, strategy_id))
+        context = {"strategy_id": strategy_id}
+        return page.response(lambda run: StrategyRunOutSerializer(run, context=context).data)
 
 
 class StrategyRunDetailView(WorldScopedView):
@@ -45,7 +43,7 @@ class StrategyRunDetailView(WorldScopedView):
     )
     def get(self, request: Request, world_id: str, strategy_id: str, run_id: str) -> Response:
         run = selectors.strategy_run(world_id, strategy_id, run_id)
-        return Response(strategy_run_json(run, strategy_id))
+        return Response(StrategyRunOutSerializer(run, context={"strategy_id": strategy_id}).data)
 
 
 class StrategyRunMetricsView(WorldScopedView):
@@ -55,7 +53,8 @@ class StrategyRunMetricsView(WorldScopedView):
     )
     def get(self, request: Request, world_id: str, strategy_id: str, run_id: str) -> Response:
         run = selectors.strategy_run_inputs(world_id, strategy_id, run_id)
-        return Response(strategy_run_metrics_json(run, strategy_id))
+        context = {"strategy_id": strategy_id}
+        return Response(StrategyRunMetricsOutSerializer(run, context=context).data)
 
 
 class StrategyRunHistoryView(WorldScopedView):
@@ -65,4 +64,5 @@ class StrategyRunHistoryView(WorldScopedView):
     )
     def get(self, request: Request, world_id: str, strategy_id: str, run_id: str) -> Response:
         run = selectors.strategy_run_history(world_id, strategy_id, run_id)
-        return Response(strategy_run_history_json(run, strategy_id))
+        context = {"strategy_id": strategy_id}
+        return Response(StrategyRunHistoryOutSerializer(run, context=context).data)

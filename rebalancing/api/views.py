@@ -7,6 +7,7 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,8 +19,8 @@ from rebalancing.planner import plan_to_dict, worlds_named
 from worlds.roles import Role, world_permissions
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
+from worldservice.api.fields import ClosedShape, WireTimeField
 from worldservice.api.schema import ERRORS
-from worldservice.clock import rfc3339
 
 ALLOCATION_TTL_SECONDS = 300
 
@@ -52,18 +53,30 @@ class RebalanceApplyView(APIView):
         return Response(services.apply_rebalancing(actor=acting_user(request), data=_body(request)))
 
 
-def allocation_json(allocation: WorldAllocation, now_ts: float) -> dict[str, Any]:
-    age = now_ts - allocation.updated_at.timestamp()
-    return {
-        "world_id": allocation.world_id,
-        "allocation": allocation.allocation,
-        "run_id": allocation.run_id,
-        "etag": allocation.etag,
-        "strategy_alloc_total": allocation.strategy_alloc_total,
-        "updated_at": rfc3339(allocation.updated_at, seconds=True),
-        "ttl": f"{ALLOCATION_TTL_SECONDS}s",
-        "stale": age > ALLOCATION_TTL_SECONDS,
-    }
+class AllocationOutSerializer(ClosedShape, serializers.Serializer):
+    """A world's latest allocation; `stale` once older than `ttl`."""
+
+    # `stale` is measured against the context's `now_ts`, one moment for the whole answer.
+
+    world_id = serializers.CharField()
+    allocation = serializers.FloatField(help_text="Share of total equity.")
+    run_id = serializers.CharField()
+    etag = serializers.CharField()
+    strategy_alloc_total = serializers.JSONField(allow_null=True)
+    updated_at = WireTimeField(seconds=True)
+    ttl = serializers.SerializerMethodField()
+    stale = serializers.SerializerMethodField()
+
+    def get_ttl(self, allocation: WorldAllocation) -> str:
+        return f"{ALLOCATION_TTL_SECONDS}s"
+
+    def get_stale(self, allocation: WorldAllocation) -> bool:
+        age: float = self.context["now_ts"] - allocation.updated_at.timestamp()
+        return age > ALLOCATION_TTL_SECONDS
+
+
+class AllocationsOutSerializer(ClosedShape, serializers.Serializer):
+    allocations = serializers.DictField(child=AllocationOutSerializer(), help_text="By world id.")
 
 
 class AllocationsView(APIView):
@@ -71,7 +84,7 @@ class AllocationsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("world_id", str)],
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: AllocationsOutSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         world_id = request.query_params.get("world_id")
@@ -86,8 +99,8 @@ class AllocationsView(APIView):
                     world_id__in=world_permissions.visible_worlds(request.user).values("pk")
                 )
             )
-        now_ts = time.time()
-        return Response({"allocations": {a.world_id: allocation_json(a, now_ts) for a in rows}})
+        body = {"allocations": {allocation.world_id: allocation for allocation in rows}}
+        return Response(AllocationsOutSerializer(body, context={"now_ts": time.time()}).data)
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def post(self, request: Request) -> Response:

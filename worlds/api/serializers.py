@@ -162,7 +162,7 @@ class StateHashOutSerializer(serializers.Serializer):
     )
 
 
-class MemberOutSerializer(serializers.Serializer):
+class MemberOutSerializer(ClosedShape, serializers.Serializer):
     user = serializers.CharField()
     role = serializers.ChoiceField(choices=ROLE_LABELS)
 

@@ -172,7 +172,7 @@ class MemberListView(WorldScopedView):
     @extend_schema(responses={200: MemberOutSerializer(many=True), **ERRORS})
     def get(self, request: Request, world_id: str) -> Response:
         selectors.get_world(world_id)
-        return Response(selectors.list_members(world_id))
+        return Response(MemberOutSerializer(selectors.list_members(world_id), many=True).data)
 
 
 class MemberDetailView(WorldScopedView):
@@ -186,7 +186,7 @@ class MemberDetailView(WorldScopedView):
             username=username,
             role=Role.from_label(serializer.validated_data["role"]),
         )
-        return Response({"user": username, "role": role.label})
+        return Response(MemberOutSerializer({"user": username, "role": role.label}).data)
 
     @extend_schema(responses={204: None, **ERRORS})
     def delete(self, request: Request, world_id: str, username: str) -> Response:

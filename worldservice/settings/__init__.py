@@ -330,7 +330,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set that several fields share (a run's `status`/`run_status`, an apply
+    # run's `phase` and its stages' `stage`).
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "policies.models.EvaluationStatus.values",
+        "ApplyPhaseEnum": "activation.apply.models.ApplyPhase.values",
+    },
     "EXTENSIONS_INFO": {},
     "SECURITY": [{"bearerAuth": []}],
     "POSTPROCESSING_HOOKS": [
