@@ -289,7 +289,11 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     log_dir = Path(tempfile.mkdtemp(prefix="ws-load-mix-"))
-    with private_stack(log_dir, None, server="bin/web") as stack:
+    # One user sends every write: its throttle is raised so the mix's writes reach the service
+    # (the throttles have their own tests); the failed-authentication throttle stays as shipped.
+    with private_stack(
+        log_dir, None, server="bin/web", WORLDSERVICE_THROTTLE_WRITES="1000000/min"
+    ) as stack:
         stack.start_relay()
         out = stack.run(
             sys.executable, "bench/setup_bench_world.py", "--world", WORLD,
