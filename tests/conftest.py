@@ -166,47 +166,9 @@ def _worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[A
 
     Module-scoped so it is gone before other modules (fault tests) start workers of their own.
     """
-    import subprocess
-    import sys
-    import time
+    from tests.processes import start_celery_worker, stop_process
 
-    from tests.processes import START_TIMEOUT_SECONDS, stop_process, subprocess_env
-
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "worldservice",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-        env=subprocess_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    from worldservice.celery import app
-
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stderr.read().decode()
-            stop_process(process)
-            raise RuntimeError("the Celery worker exited: " + output)
-        replies = app.control.ping(timeout=0.5)
-        if replies:
-            break
-    else:
-        stop_process(process)
-        raise RuntimeError(f"the Celery worker did not answer within {START_TIMEOUT_SECONDS:g} s")
+    process = start_celery_worker(loglevel="WARNING")
     yield process
     stop_process(process)
 

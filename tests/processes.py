@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Mapping
+from typing import IO, Any
 from urllib.parse import quote
 
 # How long a server or worker started by a test may take to answer. Starting Django costs a few
@@ -68,3 +70,36 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
     for pipe in (process.stdin, process.stdout, process.stderr):
         if pipe is not None:
             pipe.close()
+
+
+def start_celery_worker(
+    *,
+    loglevel: str,
+    env: Mapping[str, str] | None = None,
+    stdout: int | IO[Any] = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker (solo pool) on the test database and this xdist worker's broker,
+    answering `ping` when returned. Its stderr goes to `stdout` when that is a file, else it
+    is kept to explain a failed start. Stop it with `stop_process`."""
+    import time
+
+    from worldservice.celery import app
+
+    argv = [
+        sys.executable, "-m", "celery", "-A", "worldservice", "worker", "--pool", "solo",
+        "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", loglevel,
+    ]  # fmt: skip
+    to_file = stdout is not subprocess.DEVNULL
+    process = subprocess.Popen(  # noqa: S603 - our own command line
+        argv,
+        env=subprocess_env(env),
+        stdout=stdout,
+        stderr=subprocess.STDOUT if to_file else subprocess.PIPE,
+    )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not app.control.ping(timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = "" if to_file else process.stderr.read().decode()  # type: ignore[union-attr]
+            stop_process(process)
+            raise RuntimeError(f"the Celery worker did not start: {output}")
+    return process

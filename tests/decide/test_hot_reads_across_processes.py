@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,19 +24,13 @@ import pytest
 from activation.services.overrides import override_activation
 from policies.services.inputs import add_bindings
 from tests.factories import UserFactory, make_world, token_for
-from tests.processes import subprocess_env
+from tests.processes import START_TIMEOUT_SECONDS, free_port, subprocess_env
 from worlds.models import ApiToken
 from worlds.roles import Role
 from worlds.services.members import grant_role, remove_member
 from worlds.services.tokens import revoke_token
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +47,7 @@ _PROCESSES: dict[int, subprocess.Popen[bytes]] = {}
 @pytest.fixture(scope="module", params=sorted(SERVERS))
 def server(request: pytest.FixtureRequest, django_db_setup: None) -> Iterator[int]:
     """One worker of the server on the test database, shared by the module's tests."""
-    port = _free_port()
+    port = free_port()
     venv = str(Path(sys.executable).parent)
     overrides = {"PORT": str(port), "WEB_HOST": "127.0.0.1", "WEB_WORKERS": "1"}
     overrides["PATH"] = f"{venv}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -75,7 +68,7 @@ def server(request: pytest.FixtureRequest, django_db_setup: None) -> Iterator[in
 
 
 def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while True:
         try:
             _get(port, "/healthz", "")

@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from tests.faults.dependencies import PrivateStack, call, free_port, private_stack, wait_for
-from tests.processes import subprocess_database_url
+from tests.faults.dependencies import PrivateStack, call, private_stack, wait_for
+from tests.processes import free_port, subprocess_database_url
 
 # `django_db` makes pytest-django create the test database, which the private stack copies.
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]

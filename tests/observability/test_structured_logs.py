@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from django.test import Client
 
 from policies.services.uploads import PolicySource, upload_policy
 from tests.factories import UserFactory, make_world, token_for
-from tests.processes import subprocess_env
+from tests.processes import start_celery_worker, stop_process
 from worldservice.config import ConfigError
 from worldservice.logs import log_format, logging_config
 
@@ -112,43 +110,15 @@ def test_hot_reads_and_probes__no_request_line(json_log):
 @pytest.fixture(scope="module")
 def json_worker(django_db_setup: None, django_db_blocker: Any, tmp_path_factory) -> Iterator[Path]:
     """A real worker logging JSON lines at INFO to a file; yields the file."""
-    from worldservice.celery import app
-
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "worldservice",
-                "worker",
-                "--pool",
-                "solo",
-                "--concurrency",
-                "1",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
-            env=subprocess_env({"WORLDSERVICE_LOG_FORMAT": "json"}),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
+        process = start_celery_worker(
+            loglevel="INFO", env={"WORLDSERVICE_LOG_FORMAT": "json"}, stdout=log_file
         )
     try:
-        deadline = time.monotonic() + 30
-        while not app.control.ping(timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the worker did not start: " + log_path.read_text())
         yield log_path
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 def _task_lines_of(log: Any, correlation_id: str) -> list[dict[str, Any]]:
