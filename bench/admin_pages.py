@@ -52,11 +52,12 @@ from activation.services.changes import publish_changes  # noqa: E402
 from activation.services.recovery import ensure_ready  # noqa: E402
 from activation.services.snapshots import take_snapshot  # noqa: E402
 from activation.store import get_store  # noqa: E402
+from policies.management.commands.seed_demo import DEMO_POLICY as POLICY  # noqa: E402
 from policies.models import PolicyApproval, ReviewDecision, WorldPolicy  # noqa: E402
 from policies.services.defaults import set_default_version  # noqa: E402
 from policies.services.reviews import review_policy  # noqa: E402
 from policies.services.uploads import PolicySource, checksum_of, upload_policy  # noqa: E402
-from worlds.audit import row_hash  # noqa: E402
+from worlds.audit import hash_of_row  # noqa: E402
 from worlds.models import World, WorldAuditLog  # noqa: E402
 from worlds.roles import Role  # noqa: E402
 from worlds.services.lookup import locked_world  # noqa: E402
@@ -71,21 +72,6 @@ VERSIONS = 1_000
 AUDIT_ROWS = 100_000
 STRATEGIES = 500  # × 2 sides = 1,000 activation entries
 APPLY_RUNS = 12
-POLICY = """\
-data_currency:
-  max_lag: 1d
-sample:
-  min_trades: 40
-selection:
-  gates:
-    and:
-      - "sharpe >= 0.6"
-      - "max_drawdown <= 0.25"
-      - or: ["win_rate >= 0.5", "profit_factor >= 1.3"]
-  score: "sharpe + 0.1 * win_rate"
-  topk: {total: 3}
-  hysteresis: {promote_after: 2, demote_after: 2, min_dwell: 1h}
-"""
 # Audit events the synthetic rows cycle through: not the activation ones, whose rows the
 # point-in-time replay reads as writes.
 SYNTHETIC_EVENTS = (
@@ -253,16 +239,7 @@ def _seed_audit(world_id: str) -> None:
                 correlation_id=f"bench-{index // 5:06d}",
                 prev_hash=previous,
             )
-            row.hash = row_hash(
-                world_id=row.world_id,
-                actor=row.actor,
-                event=row.event,
-                request=row.request,
-                result=row.result,
-                created_at=rfc3339(row.created_at),
-                correlation_id=row.correlation_id,
-                prev_hash=row.prev_hash,
-            )
+            row.hash = hash_of_row(row)
             previous = row.hash
             batch.append(row)
             if len(batch) == 5_000:

@@ -74,7 +74,8 @@ def row_hash(
     return "sha256:" + sha256_hex(canonical_json(payload))
 
 
-def _hash_of_row(row: WorldAuditLog) -> str:
+def hash_of_row(row: WorldAuditLog) -> str:
+    """The chain hash of a row as it stands (its `prev_hash` included)."""
     return row_hash(
         world_id=row.world_id,
         actor=row.actor,
@@ -142,7 +143,7 @@ def record_audits(*, world_id: str, items: Sequence[AuditItem]) -> list[WorldAud
             correlation_id=correlation_id,
             prev_hash=previous,
         )
-        row.hash = _hash_of_row(row)
+        row.hash = hash_of_row(row)
         previous = row.hash
         rows.append(row)
     return WorldAuditLog.objects.bulk_create(rows)
@@ -191,6 +192,6 @@ def row_chain_problem(row: WorldAuditLog, previous_hash: str) -> str:
     row before it ("" for the first). The same two checks as `verify_chain`, for one row."""
     if row.prev_hash != previous_hash:
         return "prev_hash does not match the previous row"
-    if _hash_of_row(row) != row.hash:
+    if hash_of_row(row) != row.hash:
         return "content does not match its hash"
     return ""

@@ -22,18 +22,6 @@ from worlds.models import WorldAuditLog
 from worldservice.api.fields import BlankAsNullCharField, ClosedShape, WireTimeField
 
 EXPORT_FORMATS = ("csv", "jsonl")
-AUDIT_COLUMNS = (
-    "id",
-    "world_id",
-    "actor",
-    "event",
-    "request",
-    "result",
-    "created_at",
-    "correlation_id",
-    "prev_hash",
-    "hash",
-)
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 CHUNK_ROWS = 500
 
@@ -49,6 +37,10 @@ class AuditRowSerializer(ClosedShape, serializers.Serializer):
     correlation_id = serializers.CharField()
     prev_hash = BlankAsNullCharField(allow_null=True, help_text="Null for a chain's first row.")
     hash = serializers.CharField()
+
+
+# The CSV columns are the JSON row's keys, in the serializer's order.
+AUDIT_COLUMNS = tuple(AuditRowSerializer().fields)
 
 
 def audit_json(row: WorldAuditLog) -> dict[str, Any]:
