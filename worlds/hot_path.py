@@ -20,6 +20,7 @@ copies in the steady state, else in one round trip. See docs/performance.md.
 
 from __future__ import annotations
 
+import abc
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -38,7 +39,7 @@ from worldservice.api.exception_handler import error_response
 READ_METHODS = ("GET", "HEAD")
 
 
-class HotReadView(WorldScopedView):
+class HotReadView(WorldScopedView, abc.ABC):
     """A world route whose reads are answered by `answer` through `serve_read`.
 
     Subclasses define `answer`, and `prefetch_plan` when the answer needs cache keys or a
@@ -53,9 +54,9 @@ class HotReadView(WorldScopedView):
         return (), None
 
     @classmethod
+    @abc.abstractmethod
     def answer(cls, request: Any, world_id: str, values: dict[str, Any]) -> HttpResponse:
         """The answer to an authorised read; `values` is what the prefetch fetched."""
-        raise NotImplementedError
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:
