@@ -108,7 +108,13 @@ def test_lifetime__bounds_every_copy(prefix):
 def test_tracking_connection_killed__nothing_trusted_until_reconnected(copies, prefix, other):
     key = f"{prefix}a"
     _hold(copies, key, "v1")
-    ids = [c["id"] for c in other.client_list() if c["name"] == CLIENT_NAME]
+    # Only this worker's (its own database): other xdist workers share the Redis server.
+    own_db = other.connection_pool.connection_kwargs.get("db", 0)
+    ids = [
+        c["id"]
+        for c in other.client_list()
+        if c["name"] == CLIENT_NAME and int(c["db"]) == int(own_db)
+    ]
     assert ids
     for client_id in ids:
         other.client_kill_filter(_id=client_id)
