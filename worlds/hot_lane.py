@@ -1,0 +1,166 @@
+"""The hot lane: the Gateway's reads answered past the middleware stack, with the same headers.
+
+A bearer-token GET or HEAD of a hot route (decide, the activation entry and set) needs none of
+the stack's browser machinery (sessions, CSRF, messages, the login lockout, static files), yet
+walking it cost as much CPU as the answer itself. `HotReadLane` sits right after the correlation
+id's middleware and answers such a request with `worlds.hot_path.read_response`, the very code
+the route runs, so authentication, roles, ETags, 304 and the decide metric are unchanged.
+
+What the stack adds to an answer on its way out (the security headers: CSP, Permissions-Policy,
+X-Frame-Options, nosniff, Referrer-Policy, COOP, HSTS on HTTPS) is not written down again here:
+the first answer of each kind (HTTPS or not, and its status) goes through the whole stack, with
+the lane's answer handed to the view, and the lane keeps what the stack added. Later answers of
+that kind get those headers, and `Content-Length` (the one header derived from the body).
+
+Anything out of the ordinary takes the whole stack, which has the rule for it: another method
+or scheme, a NUL in the path or query, a request body, a host not allowed, a plain-HTTP request
+that must be redirected. See docs/performance.md, "The hot lane".
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeGuard
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, get_resolver
+
+from worlds.hot_path import ANSWERED_ATTRIBUTE, READ_METHODS, HotReadView, read_response
+from worldservice.middleware import NUL, TOKEN_SCHEMES
+
+Route = tuple[Any, type[HotReadView]]  # a RoutePattern and the view class it leads to
+HeaderKind = tuple[bool, int]  # (HTTPS, status)
+LearnedHeaders = tuple[tuple[str, str, str], ...]  # (lower-case name, name, value)
+
+# Per process: what the stack adds to an answer of each kind (see the module's docstring).
+_added_by_stack: dict[HeaderKind, LearnedHeaders] = {}
+# Per process: `Host` headers Django accepted (a few names; the check is a regex walk).
+_accepted_hosts: set[str] = set()
+
+
+class HotReadLane:
+    """Answer the hot reads of bearer-token callers without walking the rest of the stack."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        found = lane_route(request)
+        if found is None:
+            return self.get_response(request)
+        endpoint, world_id = found
+        response = read_response(endpoint, request, world_id)
+        kind = (request.is_secure(), response.status_code)
+        added = _added_by_stack.get(kind)
+        if added is None:
+            return self._learn(request, response, kind)
+        _add_headers(response, added)
+        response["Content-Length"] = str(len(response.content))
+        return response
+
+    def _learn(self, request: HttpRequest, response: HttpResponse, kind: HeaderKind) -> Any:
+        """Send the answer out through the whole stack and keep what it added."""
+        before = {name.lower(): value for name, value in response.items()}
+        setattr(request, ANSWERED_ATTRIBUTE, response)
+        final = self.get_response(request)
+        if final is response:  # else the stack answered otherwise: nothing to learn
+            _added_by_stack[kind] = tuple(
+                (name.lower(), name, value)
+                for name, value in final.items()
+                if name.lower() != "content-length" and before.get(name.lower()) != value
+            )
+        return final
+
+
+def _add_headers(response: HttpResponse, headers: LearnedHeaders) -> None:
+    """Put headers the stack already set once on a response, as they were set.
+
+    Setting a header through `response[name]` checks and encodes the name and the value again
+    (a microsecond each, ten times per answer); these passed those checks when the stack set
+    them, so they go straight into Django's header store (`ResponseHeaders._store`: lower-case
+    name to (name, value)). The lane's tests compare every header with the whole stack's.
+    """
+    store = response.headers._store  # noqa: SLF001 - see the docstring
+    for lower, name, value in headers:
+        store[lower] = (name, value)
+
+
+def lane_route(request: HttpRequest) -> tuple[type[HotReadView], str] | None:
+    """The hot read and world this request asks for, when the lane may answer it."""
+    if request.method not in READ_METHODS or not _bearer_scheme(request.META):
+        return None
+    path = request.path_info
+    for pattern, endpoint in hot_routes(settings.ROOT_URLCONF):
+        match = pattern.match(path[1:])
+        if match is not None:
+            return (endpoint, match[2]["world_id"]) if _ordinary(request) else None
+    return None
+
+
+def _bearer_scheme(meta: dict[str, Any]) -> bool:
+    header = meta.get("HTTP_AUTHORIZATION")
+    if not header:
+        return False
+    parts = header.split(None, 1)
+    return bool(parts) and parts[0].lower() in TOKEN_SCHEMES
+
+
+def _ordinary(request: HttpRequest) -> bool:
+    """Nothing the stack's request rules would refuse, redirect or need to read."""
+    meta = request.META
+    query = meta.get("QUERY_STRING", "")
+    if NUL in request.path_info or "%00" in query or NUL in query:
+        return False
+    if meta.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in meta:
+        return False
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return False
+    return _allowed_host(request)
+
+
+def _allowed_host(request: HttpRequest) -> bool:
+    """Django's host check (`ALLOWED_HOSTS`), remembered per `Host` header it accepted."""
+    raw = request.META.get("HTTP_HOST")
+    if raw is not None and raw in _accepted_hosts:
+        return True
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    if raw is not None and not settings.USE_X_FORWARDED_HOST and len(_accepted_hosts) < 64:
+        _accepted_hosts.add(raw)
+    return True
+
+
+@functools.cache
+def hot_routes(urlconf: str) -> Sequence[Route]:
+    """The hot routes at the head of the URLconf, in order.
+
+    Only the leading run counts: a request the lane takes must be one Django would route to the
+    same view, and nothing comes before these routes in `config/urls.py`.
+    """
+    routes: list[Route] = []
+    for entry in get_resolver(urlconf).url_patterns:
+        view_class = getattr(getattr(entry, "callback", None), "view_class", None)
+        if not isinstance(entry, URLPattern) or not _is_hot(view_class):
+            break
+        routes.append((entry.pattern, view_class))
+    return tuple(routes)
+
+
+def _is_hot(view_class: Any) -> TypeGuard[type[HotReadView]]:
+    return isinstance(view_class, type) and issubclass(view_class, HotReadView)
+
+
+@receiver(setting_changed)
+def _forget_learned(**kwargs: Any) -> None:
+    """Tests change settings (the stack, HSTS, the URLconf): learn again under the new ones."""
+    _added_by_stack.clear()
+    _accepted_hosts.clear()
+    hot_routes.cache_clear()
