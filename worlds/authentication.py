@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, User
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework import HTTP_HEADER_ENCODING, exceptions
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from worlds.hot_reads import AUTH_GENERATION, prefetch, prefetched
@@ -23,7 +23,7 @@ def bearer_secret(request: Any) -> str | None:
 
     A malformed bearer header raises `AuthenticationFailed` (401).
     """
-    parts = get_authorization_header(request).split()
+    parts = _authorization_header(request).split()
     if not parts or parts[0].lower() not in KEYWORDS:
         return None
     if len(parts) != 2:
@@ -32,6 +32,13 @@ def bearer_secret(request: Any) -> str | None:
         return parts[1].decode("ascii")
     except UnicodeDecodeError as exc:
         raise exceptions.AuthenticationFailed("The token is not valid.") from exc
+
+
+def _authorization_header(request: Any) -> bytes:
+    """The Authorization header as bytes, as DRF's `get_authorization_header` gives it, read from
+    META: `request.headers` would first build a map of every header, on every hot read."""
+    header = request.META.get("HTTP_AUTHORIZATION", b"")
+    return header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header
 
 
 def bearer_user(request: Any, secret: str, values: dict[str, Any]) -> TokenUser:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -14,7 +14,7 @@ _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=N
 
 
 def new_correlation_id() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def valid_correlation_id(value: str | None) -> str:

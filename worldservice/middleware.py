@@ -18,10 +18,15 @@ from django.http import (
 )
 
 from worldservice.api.errors import error_body
-from worldservice.context import correlation_scope
+from worldservice.context import (
+    adopt_correlation_id,
+    release_correlation_id,
+    valid_correlation_id,
+)
 from worldservice.error_pages import admin_error_page
 
 CORRELATION_HEADER = "X-Correlation-ID"
+CORRELATION_META_KEY = "HTTP_X_CORRELATION_ID"
 # Routes the browser-facing apps own keep Django's trailing-slash convention.
 SLASHED_PREFIXES = ("/admin/", "/docs/", "/redoc/", "/schema/", "/static/", "/api-auth/")
 
@@ -33,19 +38,23 @@ class CorrelationIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with correlation_scope(request.headers.get(CORRELATION_HEADER)) as correlation_id:
+        # META, not `request.headers`: that builds a map of every header, on the hot reads too.
+        # Adopt and release, not `with correlation_scope(...)`: the same span, a little cheaper
+        # on a path that runs thousands of times a second.
+        correlation_id = valid_correlation_id(request.META.get(CORRELATION_META_KEY))
+        scope = adopt_correlation_id(correlation_id)
+        try:
             # For the lines Django logs after the scope ended ("Internal Server Error: ...").
             request.correlation_id = correlation_id  # type: ignore[attr-defined]
-            if (
-                request.path_info.endswith("/")
-                and len(request.path_info) > 1
-                and not request.path_info.startswith(SLASHED_PREFIXES)
-            ):
+            path = request.path_info
+            if path.endswith("/") and len(path) > 1 and not path.startswith(SLASHED_PREFIXES):
                 # `/worlds/` and `/worlds` are one resource; the contract spells it without.
-                request.path_info = request.path_info.rstrip("/")
+                request.path_info = path.rstrip("/")
             response = self.get_response(request)
             response[CORRELATION_HEADER] = correlation_id
             return response
+        finally:
+            release_correlation_id(scope)
 
 
 BROWSER_PREFIXES = ("/admin/", "/api-auth/")
