@@ -85,13 +85,16 @@ def new_generation(key: str) -> None:
 class StoreRead:
     """A read of another Redis structure that rides in the prefetch (the activation entry).
 
-    `queue` adds the command to a pipeline; `copy_key` and `redis_keys` let the result be
-    held in this process's memory until Redis reports a change to any of `redis_keys`.
+    `queue` adds the command to a pipeline and `decode` turns its reply into the value the
+    view reads; `copy_key` and `redis_keys` let that value be held in this process's memory
+    until Redis reports a change to any of `redis_keys`, so it is decoded once per change, not
+    once per request. The value is shared by every request while held: never change it.
     """
 
     copy_key: Hashable
     redis_keys: tuple[str, ...]
     queue: Callable[[Any], None]
+    decode: Callable[[Any], Any]
 
 
 def prefetch(
@@ -133,26 +136,26 @@ def _held(keys: list[str], store_read: StoreRead | None) -> dict[str, Any]:
 
 
 def _fetch(keys: list[str], store_read: StoreRead | None) -> dict[str, Any]:
-    values = _pipelined(keys, store_read.queue) if store_read is not None else None
+    values = _pipelined(keys, store_read) if store_read is not None else None
     return values if values is not None else cache_get_many(keys)
 
 
-def _pipelined(keys: list[str], queued: Callable[[Any], None]) -> dict[str, Any] | None:
-    """`MGET` of cache keys plus one queued command, in one pipeline on the cache's server."""
+def _pipelined(keys: list[str], store_read: StoreRead) -> dict[str, Any] | None:
+    """`MGET` of cache keys plus the store read, in one pipeline on the cache's server."""
     shared = shared_redis()
     if shared is None:
         return None
     try:
         pipe = shared.client.pipeline(transaction=False)
         pipe.mget([shared.key(key) for key in keys])
-        queued(pipe)
+        store_read.queue(pipe)
         found, extra = pipe.execute()
     except Exception:  # noqa: BLE001 - fall back to the plain lookups
         return None
     values = {
         key: shared.loads(raw) for key, raw in zip(keys, found, strict=True) if raw is not None
     }
-    values[QUEUED_RESULT] = extra
+    values[QUEUED_RESULT] = store_read.decode(extra)
     return values
 
 

@@ -10,6 +10,7 @@ values are encoded with Django's `RedisSerializer`, as the cache backend encodes
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from worldservice.redis_clients import new_client
 
@@ -42,13 +45,24 @@ class SharedRedis:
         return SERIALIZER.loads(raw)
 
 
+@functools.cache
 def cache_location() -> str | None:
-    """The URL of the shared cache's first server, or None when the cache is not Redis."""
+    """The URL of the shared cache's first server, or None when the cache is not Redis.
+
+    Read on every hot read, and looking the cache up costs more than the read itself: kept
+    until the settings change (tests).
+    """
     if not isinstance(caches["default"], RedisCache):
         return None
     location = settings.CACHES["default"]["LOCATION"]
     servers = location.split(",") if isinstance(location, str) else list(location)
     return str(servers[0])
+
+
+@receiver(setting_changed)
+def _forget_location(setting: str, **kwargs: Any) -> None:
+    if setting == "CACHES":
+        cache_location.cache_clear()
 
 
 def shared_redis() -> SharedRedis | None:

@@ -43,6 +43,7 @@ from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound
 from worldservice.api.etags import if_match
 from worldservice.api.identifiers import STRATEGY_ID_REGEX
+from worldservice.api.query import query_params
 from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.responses import conditional_json, json_response
 from worldservice.api.schema import ERROR_BODY, ERRORS
@@ -70,9 +71,9 @@ READ_PARAMS = [
 
 
 def _first_read(prefetched_values: dict[str, Any]) -> EntryRead | None:
-    """The store read the prefetch made for this request, if it did."""
-    queued = prefetched_values.get(QUEUED_RESULT)
-    return RedisActivationStore.entry_read(queued) if queued is not None else None
+    """The store read the prefetch made for this request (decoded, maybe a held copy), if any."""
+    first: EntryRead | None = prefetched_values.get(QUEUED_RESULT)
+    return first
 
 
 def _bad_query(message: str, **errors: str) -> InvalidInput:
@@ -125,7 +126,7 @@ class ActivationView(JSONOnlyMixin, HotReadView):
         cls, request: HttpRequest, world_id: str
     ) -> tuple[Sequence[str], StoreRead | None]:
         """An entry read rides in the prefetch (and is held as a tracked copy)."""
-        entry = _well_formed_entry(request.GET)
+        entry = _well_formed_entry(query_params(request))
         store = get_store()
         if entry is None or not isinstance(store, RedisActivationStore):
             return (), None
@@ -134,12 +135,13 @@ class ActivationView(JSONOnlyMixin, HotReadView):
             copy_key=("activation", world_id, strategy_id, side),
             redis_keys=store.read_keys(world_id),
             queue=partial(store.queue_get, world_id=world_id, strategy_id=strategy_id, side=side),
+            decode=RedisActivationStore.entry_read,
         )
         return (), read
 
     @classmethod
     def answer(cls, request: Any, world_id: str, values: dict[str, Any]) -> HttpResponse:
-        params = request.GET
+        params = query_params(request)
         entry = _entry_query(params)
         if entry is not None:
             return _entry_answer(request, world_id, entry, values)
@@ -194,7 +196,8 @@ def _entry_answer(
             f"World {world_id!r} has no activation entry for {strategy_id}|{side} "
             "(treat it as inactive)."
         )
-    return conditional_json(request, envelope, envelope["etag"])
+    # Never changed once built (`selectors.read_entry`): its JSON is encoded once.
+    return conditional_json(request, envelope, envelope["etag"], held=True)
 
 
 def _at(world_id: str, raw: str) -> HttpResponse:

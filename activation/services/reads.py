@@ -16,9 +16,14 @@ from activation.services.expiry import expire_lazily
 from activation.services.recovery import ensure_ready
 from activation.store import EntryRead, SetState, get_store
 from activation.store.watermark import highest_issued
+from worldservice.held import DerivedOnce
 from worldservice.state_hashes import StateHash
 
 logger = logging.getLogger(__name__)
+
+# The envelope of each entry read (often a copy this process holds, read after read; see
+# `worldservice.held`): the same object each time, so its JSON is encoded once too.
+HELD_ENVELOPES: DerivedOnce[dict[str, Any]] = DerivedOnce()
 
 
 def _recovered(world_id: str) -> bool:
@@ -43,6 +48,7 @@ def read_entry(
     """The entry's ActivationEnvelope, or None (no entry, or the set is being rebuilt).
 
     `first_read` is the store read when the request already made it (see `worlds.hot_reads`).
+    The envelope may be shared with other reads of the same store read: never change it.
     """
     store = get_store()
     got = first_read if first_read is not None else store.get(world_id, strategy_id, side)
@@ -57,8 +63,11 @@ def read_entry(
         entry = got.entry
     if entry is None:
         return None
-    state_hash = got.state_hash or store.hash_state(world_id).state_hash
-    return envelope(world_id, (strategy_id, side), entry, state_hash)
+    key = (strategy_id, side)
+    if got.state_hash is not None:  # a pure function of the read: built once per read object
+        tag = (world_id, strategy_id, side)
+        return HELD_ENVELOPES.get(got, lambda: envelope(world_id, key, entry, got.state_hash), tag)
+    return envelope(world_id, key, entry, store.hash_state(world_id).state_hash)
 
 
 def ready_set(world_id: str) -> SetState | None:

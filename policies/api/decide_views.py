@@ -81,11 +81,14 @@ class DecideView(JSONOnlyMixin, HotReadView):
     @classmethod
     def answer(cls, request: Any, world_id: str, values: dict[str, Any]) -> HttpResponse:
         started = time.perf_counter()
-        raw = request.GET.get("as_of")
+        # Parsing the query costs more than the answer: only a request with one has `as_of`.
+        raw = request.GET.get("as_of") if request.META.get("QUERY_STRING") else None
         if raw:
             return decide_response(request, decide(world_id, _as_of(raw)), started)
-        body = _prefetched_envelope(values, world_id)
-        return decide_response(request, body or decide(world_id, None), started)
+        held = _prefetched_envelope(values, world_id)
+        if held is not None:  # the copy this process holds: never changed, encoded once
+            return decide_response(request, held, started, held=True)
+        return decide_response(request, decide(world_id, None), started)
 
     @extend_schema(
         parameters=[OpenApiParameter("as_of", OpenApiTypes.DATETIME)],
@@ -117,11 +120,14 @@ def _prefetched_envelope(values: dict[str, Any], world_id: str) -> dict[str, Any
 
 
 def decide_response(
-    request: HttpRequest | Request, body: dict[str, Any], started: float
+    request: HttpRequest | Request, body: dict[str, Any], started: float, *, held: bool = False
 ) -> HttpResponse:
-    """The envelope (or 304) with its ETag and `Cache-Control: max-age` of its ttl."""
+    """The envelope (or 304) with its ETag and `Cache-Control: max-age` of its ttl.
+
+    `held`: the envelope is a cached copy, never changed (`worldservice.api.responses`).
+    """
     ttl = int(body["ttl"].rstrip("s") or DEFAULT_TTL_SECONDS)
-    response = conditional_json(request, body, body["etag"])
+    response = conditional_json(request, body, body["etag"], held=held)
     response["Cache-Control"] = f"max-age={ttl}"
     world_decide_latency_ms.observe((time.perf_counter() - started) * 1000)
     return response
