@@ -15,6 +15,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from worlds.hot_lane import open_to_the_lane
 from worldservice import __version__
 from worldservice.clock_health import (
     SERVER_SKEW_LIMIT_SECONDS,
@@ -33,6 +34,7 @@ from worldservice.redis_clients import guard_open, new_client
 _HEALTH_BODY: bytes | None = None
 
 
+@open_to_the_lane  # polled every few seconds: answered before the middleware stack
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     global _HEALTH_BODY

@@ -10,14 +10,15 @@ from worldservice import pages
 from worldservice.api.schema import SchemaView
 
 urlpatterns = [
-    # The Gateway's hot reads come first: URL resolution walks the list in order.
+    # The hot lane's routes come first, and only these (worlds/hot_lane.py): the Gateway's hot
+    # reads, then the probes. URL resolution walks the list in order, and so does the lane.
     path("worlds/<str:world_id>/decide", DecideView.as_view(), name="decide"),
     path("worlds/<str:world_id>/activation", ActivationView.as_view(), name="activation"),
-    path("", pages.landing, name="landing"),
-    path("favicon.ico", pages.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     # The existing Gateway's client polls /health between retries: the same answer.
     path("health", health.healthz, name="health"),
+    path("", pages.landing, name="landing"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),

@@ -4,7 +4,8 @@ A bearer-token GET or HEAD of a hot route (decide, the activation entry and set)
 the stack's browser machinery (sessions, CSRF, messages, the login lockout, static files), yet
 walking it cost as much CPU as the answer itself. `HotReadLane` sits right after the correlation
 id's middleware and answers such a request with `worlds.hot_path.read_response`, the very code
-the route runs, so authentication, roles, ETags, 304 and the decide metric are unchanged.
+the route runs, so authentication, roles, ETags, 304 and the decide metric are unchanged. The
+probes (`/healthz`, `/health`: no credentials, no side effect) take the lane too, for anybody.
 
 What the stack adds to an answer on its way out (the security headers: CSP, Permissions-Policy,
 X-Frame-Options, nosniff, Referrer-Policy, COOP, HSTS on HTTPS) is not written down again here:
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, TypeGuard
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
@@ -34,7 +36,7 @@ from django.urls import URLPattern, get_resolver
 from worlds.hot_path import ANSWERED_ATTRIBUTE, READ_METHODS, HotReadView, read_response
 from worldservice.middleware import NUL, TOKEN_SCHEMES
 
-Route = tuple[Any, type[HotReadView]]  # a RoutePattern and the view class it leads to
+LANE_ANSWER_ATTRIBUTE = "lane_answer"
 HeaderKind = tuple[bool, int]  # (HTTPS, status)
 LearnedHeaders = tuple[tuple[str, str, str], ...]  # (lower-case name, name, value)
 
@@ -54,8 +56,8 @@ class HotReadLane:
         found = lane_route(request)
         if found is None:
             return self.get_response(request)
-        endpoint, world_id = found
-        response = read_response(endpoint, request, world_id)
+        route, kwargs = found
+        response = route.answer(request, **kwargs)
         kind = (request.is_secure(), response.status_code)
         added = _added_by_stack.get(kind)
         if added is None:
@@ -91,15 +93,17 @@ def _add_headers(response: HttpResponse, headers: LearnedHeaders) -> None:
         store[lower] = (name, value)
 
 
-def lane_route(request: HttpRequest) -> tuple[type[HotReadView], str] | None:
-    """The hot read and world this request asks for, when the lane may answer it."""
-    if request.method not in READ_METHODS or not _bearer_scheme(request.META):
+def lane_route(request: HttpRequest) -> tuple[LaneRoute, dict[str, Any]] | None:
+    """The lane's route for this request and its arguments, when the lane may answer it."""
+    if request.method not in READ_METHODS:
         return None
     path = request.path_info
-    for pattern, endpoint in hot_routes(settings.ROOT_URLCONF):
-        match = pattern.match(path[1:])
+    for route in lane_routes(settings.ROOT_URLCONF):
+        match = route.pattern.match(path[1:])
         if match is not None:
-            return (endpoint, match[2]["world_id"]) if _ordinary(request) else None
+            if route.needs_token and not _bearer_scheme(request.META):
+                return None
+            return (route, match[2]) if _ordinary(request) else None
     return None
 
 
@@ -138,24 +142,61 @@ def _allowed_host(request: HttpRequest) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class LaneRoute:
+    """A route the lane answers: its URL pattern, the answer, and whether a token is needed."""
+
+    pattern: Any  # a RoutePattern of config/urls.py
+    answer: Callable[..., HttpResponse]  # called as the view is: (request, **the route's kwargs)
+    needs_token: bool
+
+
 @functools.cache
-def hot_routes(urlconf: str) -> Sequence[Route]:
-    """The hot routes at the head of the URLconf, in order.
+def lane_routes(urlconf: str) -> Sequence[LaneRoute]:
+    """The lane's routes: those at the head of the URLconf, in order.
 
     Only the leading run counts: a request the lane takes must be one Django would route to the
-    same view, and nothing comes before these routes in `config/urls.py`.
+    same view, and nothing comes before these routes in `config/urls.py`. A hot read
+    (`HotReadView`) needs a bearer token; a view marked `open_to_the_lane` (the probes) does not.
     """
-    routes: list[Route] = []
+    routes: list[LaneRoute] = []
     for entry in get_resolver(urlconf).url_patterns:
-        view_class = getattr(getattr(entry, "callback", None), "view_class", None)
-        if not isinstance(entry, URLPattern) or not _is_hot(view_class):
+        route = _lane_route_of(entry)
+        if route is None:
             break
-        routes.append((entry.pattern, view_class))
+        routes.append(route)
     return tuple(routes)
 
 
-def _is_hot(view_class: Any) -> TypeGuard[type[HotReadView]]:
-    return isinstance(view_class, type) and issubclass(view_class, HotReadView)
+def _lane_route_of(entry: Any) -> LaneRoute | None:
+    if not isinstance(entry, URLPattern):
+        return None
+    view_class = getattr(entry.callback, "view_class", None)
+    if isinstance(view_class, type) and issubclass(view_class, HotReadView):
+        return LaneRoute(entry.pattern, functools.partial(read_response, view_class), True)
+    lane_answer = getattr(entry.callback, LANE_ANSWER_ATTRIBUTE, None)
+    if lane_answer is not None:
+        return LaneRoute(entry.pattern, lane_answer, False)
+    return None
+
+
+def open_to_the_lane(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let the lane answer this view's GET and HEAD for anybody (a probe such as `/healthz`).
+
+    Only for views that read no credentials and change nothing: the lane calls `view` itself,
+    and the stack's request rules (sessions, CSRF, authentication) never run for it. The route
+    must sit with the hot reads at the head of `config/urls.py`.
+    """
+
+    @functools.wraps(view)
+    def routed(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        answered: HttpResponse | None = request.__dict__.pop(ANSWERED_ATTRIBUTE, None)
+        if answered is not None:  # the lane's own answer, on its way out through the stack
+            return answered
+        return view(request, *args, **kwargs)
+
+    setattr(routed, LANE_ANSWER_ATTRIBUTE, view)
+    return routed
 
 
 @receiver(setting_changed)
@@ -163,4 +204,4 @@ def _forget_learned(**kwargs: Any) -> None:
     """Tests change settings (the stack, HSTS, the URLconf): learn again under the new ones."""
     _added_by_stack.clear()
     _accepted_hosts.clear()
-    hot_routes.cache_clear()
+    lane_routes.cache_clear()

@@ -105,6 +105,45 @@ def test_lane__every_answer__as_the_whole_stack_gives_it(token, method, path, ex
     assert len(stack_walks) == walks_after_learning  # the second answer left from the lane
 
 
+PROBES: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "/healthz", {}),
+    ("GET", "/health", {}),
+    ("GET", "/healthz", {"secure": True}),
+    ("HEAD", "/healthz", {}),  # 405: the view's own rule, in the lane as in the stack
+]
+
+
+@override_settings(SECURE_HSTS_SECONDS=3600)
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize(("method", "path", "extra"), PROBES)
+def test_lane__probes_for_anybody__as_the_whole_stack_gives_them(
+    owner, signed_in, method, path, extra
+):
+    whole_stack, lane = client(None, lane=False), client(None, lane=True)
+    if signed_in:  # a browser's session changes nothing for a probe
+        whole_stack.force_login(owner)
+        lane.force_login(owner)
+    call = "head" if method == "HEAD" else "get"
+
+    expected = answer(getattr(whole_stack, call)(path, **extra))
+    learning = answer(getattr(lane, call)(path, **extra))
+    walks_after_learning = len(stack_walks)
+    laned = answer(getattr(lane, call)(path, **extra))
+
+    assert learning == expected
+    assert laned == expected
+    assert len(stack_walks) == walks_after_learning
+
+
+def test_lane__probe_written_to__the_whole_stack_refuses_it():
+    lane = client(None, lane=True)
+
+    response = lane.post("/healthz")
+
+    assert response.status_code == 405
+    assert stack_walks == ["/healthz"]
+
+
 @pytest.mark.parametrize("path", ["/worlds/lane/decide", ENTRY])
 def test_lane__not_modified__as_the_whole_stack_gives_it(token, path):
     etag = current_etag(token, path)
