@@ -9,13 +9,14 @@ probes (`/healthz`, `/health`: no credentials, no side effect) take the lane too
 
 What the stack adds to an answer on its way out (the security headers: CSP, Permissions-Policy,
 X-Frame-Options, nosniff, Referrer-Policy, COOP, HSTS on HTTPS) is not written down again here:
-the first answer of each kind (HTTPS or not, and its status) goes through the whole stack, with
-the lane's answer handed to the view, and the lane keeps what the stack added. Later answers of
-that kind get those headers, and `Content-Length` (the one header derived from the body).
+the first answer of each kind (its route, HTTPS or not, and its status) goes through the whole
+stack, with the lane's answer handed to the view, and the lane keeps what the stack added.
+Later answers of that kind get those headers, and `Content-Length` (the one header derived
+from the body).
 
 Anything out of the ordinary takes the whole stack, which has the rule for it: another method
 or scheme, a NUL in the path or query, a request body, a host not allowed, a plain-HTTP request
-that must be redirected. See docs/performance.md, "The hot lane".
+that must be redirected. See docs/architecture.md and docs/performance.md, "The hot lane".
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from worlds.hot_path import ANSWERED_ATTRIBUTE, READ_METHODS, HotReadView, read_
 from worldservice.middleware import NUL, TOKEN_SCHEMES
 
 LANE_ANSWER_ATTRIBUTE = "lane_answer"
-HeaderKind = tuple[bool, int]  # (HTTPS, status)
+HeaderKind = tuple[str, bool, int]  # (route, HTTPS, status)
 LearnedHeaders = tuple[tuple[str, str, str], ...]  # (lower-case name, name, value)
 
 # Per process: what the stack adds to an answer of each kind (see the module's docstring).
@@ -58,7 +59,7 @@ class HotReadLane:
             return self.get_response(request)
         route, kwargs = found
         response = route.answer(request, **kwargs)
-        kind = (request.is_secure(), response.status_code)
+        kind = (route.route, request.is_secure(), response.status_code)
         added = _added_by_stack.get(kind)
         if added is None:
             return self._learn(request, response, kind)
@@ -146,7 +147,8 @@ def _allowed_host(request: HttpRequest) -> bool:
 class LaneRoute:
     """A route the lane answers: its URL pattern, the answer, and whether a token is needed."""
 
-    pattern: Any  # a RoutePattern of config/urls.py
+    route: str  # as written in config/urls.py; what the stack adds is learned per route
+    pattern: Any  # its RoutePattern
     answer: Callable[..., HttpResponse]  # called as the view is: (request, **the route's kwargs)
     needs_token: bool
 
@@ -173,10 +175,11 @@ def _lane_route_of(entry: Any) -> LaneRoute | None:
         return None
     view_class = getattr(entry.callback, "view_class", None)
     if isinstance(view_class, type) and issubclass(view_class, HotReadView):
-        return LaneRoute(entry.pattern, functools.partial(read_response, view_class), True)
+        answer = functools.partial(read_response, view_class)
+        return LaneRoute(str(entry.pattern), entry.pattern, answer, needs_token=True)
     lane_answer = getattr(entry.callback, LANE_ANSWER_ATTRIBUTE, None)
     if lane_answer is not None:
-        return LaneRoute(entry.pattern, lane_answer, False)
+        return LaneRoute(str(entry.pattern), entry.pattern, lane_answer, needs_token=False)
     return None
 
 
