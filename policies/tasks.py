@@ -9,7 +9,9 @@ from celery import shared_task
 
 from policies.models import EvaluationRun
 from policies.services.evaluations import carry_out_evaluation, fail_evaluation
+from policies.services.stalled_evaluations import resend_stalled_evaluations
 from worldservice.context import correlation_scope
+from worldservice.dispatch import send
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +31,10 @@ def evaluate_run(run_pk: int) -> None:
         except Exception as exc:
             logger.exception("evaluation run %s failed", run_pk)
             fail_evaluation(run_pk, f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(name="policies.resend_stalled_evaluations", ignore_result=True)
+def resend_stalled_evaluations_task() -> list[str]:
+    """Send again the task of runs left pending by a lost task (a refused send, a dead worker)."""
+    with correlation_scope(None):
+        return resend_stalled_evaluations(lambda run_pk: send(evaluate_run, run_pk))

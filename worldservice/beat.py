@@ -12,6 +12,7 @@ RELAY_SECONDS = 1.0
 EXPIRE_OVERRIDES_SECONDS = 5.0
 REAP_APPLIES_SECONDS = 5.0
 SNAPSHOT_SECONDS = 300.0
+RESEND_EVALUATIONS_SECONDS = 15.0
 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "relay-outbox": {"task": "worlds.relay_outbox", "schedule": RELAY_SECONDS},
@@ -24,6 +25,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "activation.reap_stale_applies",
         "schedule": REAP_APPLIES_SECONDS,
         "options": {"expires": REAP_APPLIES_SECONDS},
+    },
+    "policies-resend-stalled-evaluations": {
+        "task": "policies.resend_stalled_evaluations",
+        "schedule": RESEND_EVALUATIONS_SECONDS,
+        "options": {"expires": RESEND_EVALUATIONS_SECONDS},
     },
     "activation-snapshot-all-worlds": {
         "task": "activation.tasks.snapshot_all_worlds",

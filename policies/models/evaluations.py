@@ -48,11 +48,28 @@ class EvaluationRun(models.Model):
     correlation_id = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    resent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its task was last sent again because the run stalled (null: never).",
+    )
+    resends = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times its task was sent again because the run stalled."
+    )
 
     class Meta:
         ordering = ["world_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["world", "run_id"], name="evaluation_run_unique")
+        ]
+        indexes = [
+            # The stalled-run check reads only pending runs, every few seconds, of a table that
+            # keeps every run ever carried out.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="evaluation_run_pending",
+            )
         ]
 
     def __str__(self) -> str:

@@ -92,6 +92,7 @@ def test_tasks__registered_and_in_beat_schedule(world, owner):
         "activation.tasks.expire_overrides",
         "activation.tasks.snapshot_all_worlds",
         "activation.reap_stale_applies",
+        "policies.resend_stalled_evaluations",
         "worlds.relay_outbox",
     }
     app.loader.import_default_modules()  # what a worker does at start: autodiscover tasks
