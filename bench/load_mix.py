@@ -12,7 +12,8 @@ relay process. It prepares a world (bench/setup_bench_world.py) and drives it fo
 
 At 40% of the run it restarts Redis (killed, started empty: no persistence) and at 60% it kills
 the worker and starts a new one. A fault window lasts from the fault until /readyz answers 200
-again, plus `--grace` seconds. At the end it waits for applies to finish and the outbox to drain,
+again, plus `--grace` seconds. At the end it waits for applies and evaluations to finish (beat
+sends the task of an evaluation lost with the killed worker again) and the outbox to drain,
 then checks and prints, as JSON:
 
 - every acknowledged write has its audit row (overrides, evaluations, applies) and its outbox
@@ -183,12 +184,22 @@ def _one_column(stack: PrivateStack, sql: str, params: tuple[Any, ...] = ()) -> 
 
 
 def _settle(stack: PrivateStack) -> bool:
-    """Wait for every apply to finish and the outbox to drain; whether both happened."""
+    """Wait for every apply and evaluation to finish and the outbox to drain; whether all did.
+
+    An evaluation whose task died with the killed worker is sent again by beat after 30 s
+    (docs/operations.md, "Stalled evaluations"), so the wait for evaluations is the longer one.
+    """
 
     def applies_done() -> bool:
         rows = stack.postgres.query(
             "SELECT count(*) FROM activation_applyrun "
             "WHERE phase NOT IN ('completed', 'rolled_back')"
+        )
+        return rows[0][0] == 0
+
+    def evaluations_done() -> bool:
+        rows = stack.postgres.query(
+            "SELECT count(*) FROM policies_evaluationrun WHERE status = 'pending'"
         )
         return rows[0][0] == 0
 
@@ -198,7 +209,11 @@ def _settle(stack: PrivateStack) -> bool:
         )
         return rows[0][0] == 0
 
-    return _wait(applies_done, timeout=180) and _wait(drained, timeout=120)
+    return (
+        _wait(applies_done, timeout=180)
+        and _wait(evaluations_done, timeout=180)
+        and _wait(drained, timeout=120)
+    )
 
 
 def _stream_ids(stack: PrivateStack) -> set[str]:
