@@ -34,8 +34,14 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern, get_resolver
 
-from worlds.hot_path import ANSWERED_ATTRIBUTE, READ_METHODS, HotReadView, read_response
-from worldservice.middleware import NUL, TOKEN_SCHEMES
+from worlds.hot_path import (
+    ANSWERED_ATTRIBUTE,
+    READ_METHODS,
+    HotReadView,
+    read_response,
+    take_lane_answer,
+)
+from worldservice.middleware import carries_bearer_token, has_nul
 
 LANE_ANSWER_ATTRIBUTE = "lane_answer"
 HeaderKind = tuple[str, bool, int]  # (route, HTTPS, status)
@@ -102,25 +108,16 @@ def lane_route(request: HttpRequest) -> tuple[LaneRoute, dict[str, Any]] | None:
     for route in lane_routes(settings.ROOT_URLCONF):
         match = route.pattern.match(path[1:])
         if match is not None:
-            if route.needs_token and not _bearer_scheme(request.META):
+            if route.needs_token and not carries_bearer_token(request):
                 return None
             return (route, match[2]) if _ordinary(request) else None
     return None
 
 
-def _bearer_scheme(meta: dict[str, Any]) -> bool:
-    header = meta.get("HTTP_AUTHORIZATION")
-    if not header:
-        return False
-    parts = header.split(None, 1)
-    return bool(parts) and parts[0].lower() in TOKEN_SCHEMES
-
-
 def _ordinary(request: HttpRequest) -> bool:
     """Nothing the stack's request rules would refuse, redirect or need to read."""
     meta = request.META
-    query = meta.get("QUERY_STRING", "")
-    if NUL in request.path_info or "%00" in query or NUL in query:
+    if has_nul(request):
         return False
     if meta.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in meta:
         return False
@@ -193,8 +190,8 @@ def open_to_the_lane(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
     @functools.wraps(view)
     def routed(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        answered: HttpResponse | None = request.__dict__.pop(ANSWERED_ATTRIBUTE, None)
-        if answered is not None:  # the lane's own answer, on its way out through the stack
+        answered = take_lane_answer(request)
+        if answered is not None:
             return answered
         return view(request, *args, **kwargs)
 

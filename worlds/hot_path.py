@@ -69,9 +69,7 @@ class HotReadView(WorldScopedView, abc.ABC):
         def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in READ_METHODS:
                 return drf_view(request, *args, **kwargs)
-            # The hot lane's answer, when it sends a request through the stack to learn what
-            # the stack adds (worlds/hot_lane.py): already served, not to be served again.
-            answered: HttpResponse | None = request.__dict__.pop(ANSWERED_ATTRIBUTE, None)
+            answered = take_lane_answer(request)
             if answered is not None:
                 return answered
             return read_response(cls, request, kwargs["world_id"])
@@ -87,6 +85,13 @@ class HotReadView(WorldScopedView, abc.ABC):
             for method in cls.http_method_names
             if hasattr(cls, method) or (method == "head" and hasattr(cls, "get"))
         )
+
+
+def take_lane_answer(request: HttpRequest) -> HttpResponse | None:
+    """The hot lane's answer to this request, when the lane sent it through the stack to learn
+    what the stack adds (worlds/hot_lane.py): already made, so the view must not make another."""
+    answered: HttpResponse | None = request.__dict__.pop(ANSWERED_ATTRIBUTE, None)
+    return answered
 
 
 def read_response(endpoint: type[HotReadView], request: HttpRequest, world_id: str) -> HttpResponse:

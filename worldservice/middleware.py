@@ -75,13 +75,22 @@ class BadInputMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if NUL in request.path_info:
             return _bad_request(request, "path", "The path contains a NUL character.")
-        query = request.META.get("QUERY_STRING", "")
-        if "%00" in query or NUL in query:
+        if _query_has_nul(request):
             names = sorted(name for name, values in request.GET.lists() if _has_nul(name, values))
             return _bad_request(
                 request, names[0] if names else "query", "The query contains a NUL character."
             )
         return self.get_response(request)
+
+
+def has_nul(request: HttpRequest) -> bool:
+    """Whether the path or the query holds a NUL (raw or escaped): what this middleware refuses."""
+    return NUL in request.path_info or _query_has_nul(request)
+
+
+def _query_has_nul(request: HttpRequest) -> bool:
+    query = request.META.get("QUERY_STRING", "")
+    return "%00" in query or NUL in query
 
 
 def _has_nul(name: str, values: list[str]) -> bool:
@@ -148,7 +157,7 @@ TOKEN_SCHEMES = frozenset({"bearer", "token"})
 _TOKEN_REQUEST = "_worldservice_token_request"  # noqa: S105 - an attribute name
 
 
-def _bearer(request: HttpRequest) -> bool:
+def carries_bearer_token(request: HttpRequest) -> bool:
     """True for an API request that carries a bearer token (the scheme DRF authenticates).
 
     Any other `Authorization` header (a proxy's Basic credentials) leaves the browser
@@ -171,7 +180,7 @@ class SkippedForTokenRequests:
     """
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _bearer(request):
+        if carries_bearer_token(request):
             return self.get_response(request)  # type: ignore[attr-defined, no-any-return]
         return super().__call__(request)  # type: ignore[misc, no-any-return]
 
@@ -182,7 +191,7 @@ class SessionMiddleware(SkippedForTokenRequests, DjangoSessionMiddleware):
 
 class AuthenticationMiddleware(SkippedForTokenRequests, DjangoAuthenticationMiddleware):
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _bearer(request):
+        if carries_bearer_token(request):
             # Code that reads `request.user` before DRF sets it finds "nobody", not an error.
             request.user = AnonymousUser()
         return super().__call__(request)

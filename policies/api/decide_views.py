@@ -47,6 +47,7 @@ from worlds.selectors import get_world
 from worldservice.api.actors import acting_user
 from worldservice.api.errors import InvalidInput, NotFound, ServerFailure
 from worldservice.api.pagination import PAGE_PARAMS, paginate
+from worldservice.api.query import query_params
 from worldservice.api.renderers import JSONOnlyMixin
 from worldservice.api.responses import conditional_json
 from worldservice.api.schema import ERRORS, page_of
@@ -81,8 +82,7 @@ class DecideView(JSONOnlyMixin, HotReadView):
     @classmethod
     def answer(cls, request: Any, world_id: str, values: dict[str, Any]) -> HttpResponse:
         started = time.perf_counter()
-        # Parsing the query costs more than the answer: only a request with one has `as_of`.
-        raw = request.GET.get("as_of") if request.META.get("QUERY_STRING") else None
+        raw = query_params(request).get("as_of")
         if raw:
             return decide_response(request, decide(world_id, _as_of(raw)), started)
         held = _prefetched_envelope(values, world_id)

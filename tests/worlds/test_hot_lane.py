@@ -169,14 +169,20 @@ def test_lane__steady_state__no_request_walks_the_stack(token):
 
 
 @pytest.mark.parametrize(
-    ("path", "extra", "status"),
+    ("path", "extra", "status", "detail", "walked"),
     [
-        ("/worlds/lane/decide?as_of=%00", {}, 400),  # NUL: the stack's BadInput rule
-        ("/worlds/lane/decide", {"HTTP_HOST": "evil.example"}, 400),  # not in ALLOWED_HOSTS
-        ("/worlds/lane/decide", {"CONTENT_LENGTH": "5"}, 200),  # a body: read by the stack
+        # A NUL: refused by the stack's BadInput rule, before the bottom of the stack (decide's
+        # own answer to a bad `as_of` would be another 400, with another message).
+        ("/worlds/lane/decide?as_of=%00", {}, 400, "The query contains a NUL character.", False),
+        # Not in ALLOWED_HOSTS: Django's 400 (the lane would have answered 200).
+        ("/worlds/lane/decide", {"HTTP_HOST": "evil.example"}, 400, None, False),
+        # A body: the stack reads it (its body limit), and the view answers.
+        ("/worlds/lane/decide", {"CONTENT_LENGTH": "5"}, 200, None, True),
     ],
 )
-def test_lane__out_of_the_ordinary__the_whole_stack_answers(token, path, extra, status):
+def test_lane__out_of_the_ordinary__the_whole_stack_answers(
+    token, path, extra, status, detail, walked
+):
     lane = client(token, lane=True)
     lane.get("/worlds/lane/decide")  # learned: a lane answer would not walk the stack
     stack_walks.clear()
@@ -185,7 +191,9 @@ def test_lane__out_of_the_ordinary__the_whole_stack_answers(token, path, extra, 
 
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
-    assert stack_walks or status == 400  # a refusal may come before the bottom of the stack
+    if detail is not None:
+        assert response.json()["detail"] == detail
+    assert stack_walks == (["/worlds/lane/decide"] if walked else [])
 
 
 def test_lane__plain_http_when_https_is_required__redirected_by_the_stack(token):
